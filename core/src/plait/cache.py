@@ -1,0 +1,241 @@
+"""The job cache: one directory per job, results written atomically, and locks.
+
+``cache_root/<kind>-<checksum>/`` holds ``result.pkl`` (only for a job that
+succeeded), ``error.json`` (for one that failed), the files the job wrote,
+and ``.lock`` while it runs. A result is written to a temporary name and
+renamed into place, so a crash never leaves a half-written result that is
+taken for a good one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import pickle
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import cloudpickle
+
+from .result import ErrorInfo, Result
+
+logger = logging.getLogger(__name__)
+
+RESULT_FILE = "result.pkl"
+ERROR_FILE = "error.json"
+LOCK_FILE = ".lock"
+
+#: seconds after which a lock whose owner cannot be checked (another host,
+#: an empty or foreign file) is taken as abandoned unless its owner renews it
+LOCK_LEASE = 60.0
+_HOST = socket.gethostname()
+
+
+def default_cache_root() -> Path:
+    """``$PLAIT_CACHE_ROOT``, or the per-user cache directory's ``jobs`` folder."""
+    env = os.environ.get("PLAIT_CACHE_ROOT")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("plait")) / "jobs"
+
+
+def load_result(cache_dir: str | os.PathLike[str]) -> Result | None:
+    """The stored result of a finished job, or None if it has none (or it is unreadable)."""
+    path = os.path.join(cache_dir, RESULT_FILE)
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    try:
+        result = pickle.loads(data)
+    except Exception:
+        logger.warning("ignoring unreadable result %s", path)
+        return None
+    return attrs.evolve(result, cached=True) if isinstance(result, Result) else None
+
+
+def load_cached(cache_dir: str, readonly_caches: Sequence[str] = ()) -> Result | None:
+    """A job's result from its own cache directory, else from the read-only caches."""
+    result = load_result(cache_dir)
+    if result is not None:
+        return result
+    name = os.path.basename(cache_dir)
+    for root in readonly_caches:
+        result = load_result(os.path.join(root, name))
+        if result is not None:
+            return result
+    return None
+
+
+def save_result(cache_dir: str, result: Result) -> None:
+    """Write ``result`` atomically: to a temporary name, then renamed into place."""
+    data = cloudpickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp = os.path.join(cache_dir, f".{RESULT_FILE}.{os.getpid()}.{threading.get_ident()}")
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, os.path.join(cache_dir, RESULT_FILE))
+
+
+def save_error(cache_dir: str, errors: Sequence[ErrorInfo]) -> None:
+    """Record a failure (type, message, traceback) as ``error.json`` in the job dir."""
+    record = [attrs.asdict(e) for e in errors]
+    tmp = os.path.join(cache_dir, f".{ERROR_FILE}.{os.getpid()}")
+    with open(tmp, "w") as f:
+        json.dump(record, f, indent=2)
+    os.replace(tmp, os.path.join(cache_dir, ERROR_FILE))
+
+
+def load_error(cache_dir: str | os.PathLike[str]) -> list[ErrorInfo]:
+    """The failure recorded in a job dir (empty if none)."""
+    try:
+        with open(os.path.join(cache_dir, ERROR_FILE)) as f:
+            return [ErrorInfo(**e) for e in json.load(f)]
+    except FileNotFoundError:
+        return []
+
+
+def clear_job_dir(cache_dir: str) -> None:
+    """Remove what a previous, unfinished attempt left (all but the lock)."""
+    try:
+        entries = os.listdir(cache_dir)
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry == LOCK_FILE:
+            continue
+        path = os.path.join(cache_dir, entry)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+
+
+class _Heartbeat:
+    """Renews the leases of the locks this process holds, from one daemon thread."""
+
+    def __init__(self) -> None:
+        self._held: set[str] = set()
+        self._guard = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+
+    def add(self, path: str) -> None:
+        with self._guard:
+            if self._pid != os.getpid():  # forked: the parent's thread is not here
+                self._held.clear()
+                self._thread = None
+                self._pid = os.getpid()
+            self._held.add(path)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="plait-lock-lease")
+                self._thread.daemon = True
+                self._thread.start()
+
+    def discard(self, path: str) -> None:
+        with self._guard:
+            self._held.discard(path)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(LOCK_LEASE / 4)
+            with self._guard:
+                held = list(self._held)
+            for path in held:
+                with contextlib.suppress(OSError):
+                    os.utime(path)
+
+
+_heartbeat = _Heartbeat()
+
+
+def _owner_alive(path: str) -> bool:
+    """Whether the lock at ``path`` still has a live owner (or a fresh lease)."""
+    try:
+        with open(path) as f:
+            text = f.read()
+        mtime = os.stat(path).st_mtime
+    except FileNotFoundError:
+        return False
+    fresh = time.time() - mtime < LOCK_LEASE
+    try:
+        info = json.loads(text)
+        pid, host = int(info["pid"]), str(info["host"])
+    except (ValueError, KeyError, TypeError):
+        return fresh  # empty or foreign: trust only its lease
+    if host != _HOST:
+        return fresh
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def job_lock(cache_dir: str, max_wait: float | None = None) -> Iterator[None]:
+    """Hold the job's lock: wait while another live process holds it, then take it.
+
+    A lock whose owner is gone (a dead pid on this host, or a lease not renewed
+    for ``LOCK_LEASE`` seconds) is removed. ``max_wait`` bounds the wait even
+    for a live owner (TimeoutError). Correctness never depends on the lock:
+    results are written atomically, so two runners only duplicate work.
+    """
+    path = os.path.join(cache_dir, LOCK_FILE)
+    payload = json.dumps({"pid": os.getpid(), "host": _HOST, "time": time.time()}).encode()
+    delay = 0.001
+    start = time.monotonic()
+    while True:
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            if not _owner_alive(path):
+                logger.info("removing abandoned lock %s", path)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+                continue
+            if max_wait is not None and time.monotonic() - start > max_wait:
+                raise TimeoutError(f"job {cache_dir} is locked by another process") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+            continue
+        try:
+            os.write(fd, payload)
+        finally:
+            os.close(fd)
+        break
+    _heartbeat.add(path)
+    try:
+        yield
+    finally:
+        _heartbeat.discard(path)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+def job_dir_name(kind: str, checksum: str) -> str:
+    """``<kind>-<checksum>``: the name of a job's cache directory."""
+    return f"{kind}-{checksum}"
+
+
+def stored(cache_root: str | os.PathLike[str]) -> list[str]:
+    """Names of the job directories under ``cache_root`` that hold a result."""
+    root = Path(cache_root)
+    if not root.exists():
+        return []
+    return sorted(p.parent.name for p in root.glob(f"*/{RESULT_FILE}"))
+
+

@@ -1,0 +1,225 @@
+"""The base of every task definition (python, shell and workflow).
+
+A definition class is an attrs class whose fields are the task's inputs.
+Instances are immutable values, type-checked when created. ``split`` and
+``combine`` return new instances that carry the node's state.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+from .errors import InputError, StateError
+from .fields import MISSING, Field, LazyOut, is_lazy
+from .state import parse_combiner, parse_splitter
+from .typecheck import check_value, compatible, type_name
+
+if TYPE_CHECKING:
+    from .result import Result
+
+
+@attrs.define(frozen=True, kw_only=True, repr=False, eq=True, slots=False)
+class TaskDef:
+    """Base class of definitions; subclasses are made by ``python.define``,
+    ``shell.define`` and ``workflow.define``.
+
+    Class attributes describe the task: ``_kind`` (``"python"``, ``"shell"``,
+    ``"workflow"``), ``_inputs`` and ``_outputs`` (name -> :class:`Field`),
+    ``_outputs_class`` (the attrs class holding a run's outputs).
+    """
+
+    _splitter: Any = attrs.field(default=None, init=False, repr=False)
+    _combiner: tuple[str, ...] = attrs.field(default=(), init=False, repr=False)
+
+    _kind: ClassVar[str] = "task"
+    _inputs: ClassVar[dict[str, Field]] = {}
+    _outputs: ClassVar[dict[str, Field]] = {}
+    _outputs_class: ClassVar[type]
+    _resources: ClassVar[Any] = None
+
+    def __attrs_post_init__(self) -> None:
+        task = type(self).__name__
+        for name, spec in self._inputs.items():
+            value = getattr(self, name)
+            if value is MISSING or value is None and spec.default is None:
+                continue
+            object.__setattr__(self, name, _checked(task, spec, value))
+
+    # -- state --------------------------------------------------------------
+    def split(self, splitter: Any = None, /, **values: Any) -> TaskDef:
+        """Split this task over input values: one job per element.
+
+        ``split(a=[1, 2])`` splits one field; ``split(a=A, b=B)`` or
+        ``split(["a", "b"], a=A, b=B)`` splits over the outer product;
+        ``split(("a", "b"), a=A, b=B)`` zips ``a`` and ``b``.
+        """
+        task = type(self).__name__
+        if self._splitter is not None:
+            raise StateError(f"{task}: already split by {self._splitter!r}; split only once")
+        if splitter is None:
+            if not values:
+                raise StateError(f"{task}: split() needs a splitter or field=values")
+            names = list(values)
+            splitter = names[0] if len(names) == 1 else names
+        axes = parse_splitter(splitter, task)
+        split_fields = [f for ax in axes for f in ax]
+        for name in values:
+            if name not in split_fields:
+                raise StateError(
+                    f"{task}: split value given for {name!r}, which the splitter "
+                    f"{splitter!r} does not name"
+                )
+        new = copy.copy(self)
+        for name in split_fields:
+            if name not in self._inputs:
+                raise StateError(
+                    f"{task}: cannot split over {name!r}: no such input "
+                    f"(inputs: {', '.join(self._inputs) or 'none'})"
+                )
+            value = values[name] if name in values else getattr(self, name)
+            if value is MISSING:
+                raise StateError(f"{task}: splitter names {name!r} but no values were given")
+            object.__setattr__(new, name, _checked_split(task, self._inputs[name], value))
+        object.__setattr__(new, "_splitter", splitter)
+        return new
+
+    def combine(self, combiner: str | list[str] | tuple[str, ...]) -> TaskDef:
+        """Group the outputs over the named split axes (own ``"a"`` or inherited ``"Node.a"``)."""
+        task = type(self).__name__
+        names = parse_combiner(combiner, task)
+        if self._splitter is not None:
+            own = {f for ax in parse_splitter(self._splitter, task) for f in ax}
+            for name in names:
+                if "." not in name and name not in own:
+                    raise StateError(
+                        f"{task}: cannot combine {name!r}: it is not split "
+                        f"(splitter: {self._splitter!r})"
+                    )
+        elif all("." not in n for n in names):
+            raise StateError(f"{task}: cannot combine {names[0]!r}: the task is not split")
+        new = copy.copy(self)
+        object.__setattr__(new, "_combiner", self._combiner + names)
+        return new
+
+    # -- running ------------------------------------------------------------
+    def __call__(self, worker: Any = None, **kwargs: Any) -> Any:
+        """Run this task (or workflow) and return its outputs.
+
+        Keyword arguments go to :class:`plait.Submitter` (``cache_root``,
+        ``readonly_caches``, ``hooks``) and to the worker (``n_procs``, ...).
+        Raises :class:`plait.errors.JobFailedError` if any job failed.
+        """
+        from .submitter import Submitter
+
+        with Submitter(worker=worker, **kwargs) as sub:
+            result: Result = sub(self)
+        result.raise_for_errors()
+        return result.outputs
+
+    # -- introspection --------------------------------------------------------
+    def input_values(self) -> dict[str, Any]:
+        """The inputs as a dict (unset inputs are ``MISSING``)."""
+        return {name: getattr(self, name) for name in self._inputs}
+
+    def __repr__(self) -> str:
+        args = ", ".join(
+            f"{n}={v!r}" for n, v in self.input_values().items() if v is not MISSING
+        )
+        text = f"{type(self).__name__}({args})"
+        if self._splitter is not None:
+            text += f".split({self._splitter!r})"
+        if self._combiner:
+            text += f".combine({list(self._combiner)!r})"
+        return text
+
+
+def _checked(task: str, spec: Field, value: Any) -> Any:
+    if is_lazy(value):
+        if not compatible(value.type, spec.type):
+            raise InputError(
+                f"{task}.{spec.name}: cannot connect {value!r} ({type_name(value.type)}) "
+                f"to an input of type {type_name(spec.type)}"
+            )
+        return value
+    try:
+        return check_value(value, spec.type)
+    except TypeError as e:
+        raise InputError(f"{task}.{spec.name}: {e}") from None
+
+
+def _checked_split(task: str, spec: Field, value: Any) -> Any:
+    if is_lazy(value):
+        return value
+    if not isinstance(value, (list, tuple)) and not _is_array(value):
+        raise StateError(
+            f"{task}.{spec.name}: split values must be a list, got {type(value).__name__}"
+        )
+    items = []
+    for i, item in enumerate(value):
+        if is_lazy(item):
+            raise StateError(f"{task}.{spec.name}: split element {i} is a lazy reference")
+        try:
+            items.append(check_value(item, spec.type))
+        except TypeError as e:
+            raise InputError(f"{task}.{spec.name}[{i}]: {e}") from None
+    return items
+
+
+def _is_array(value: Any) -> bool:
+    return hasattr(value, "__array__") and hasattr(value, "__len__")
+
+
+def make_outputs_class(name: str, outputs: Mapping[str, Field]) -> type:
+    """An attrs class whose instances hold one run's outputs."""
+    cls = attrs.make_class(
+        f"{name}Outputs",
+        {n: attrs.field(default=None) for n in outputs},
+        frozen=True,
+        kw_only=True,
+    )
+    cls.__doc__ = f"Outputs of {name}: {', '.join(outputs)}."
+    return cls
+
+
+def make_definition_class(
+    name: str,
+    base: type[TaskDef],
+    inputs: Mapping[str, Field],
+    outputs: Mapping[str, Field],
+    module: str,
+    doc: str | None,
+    namespace: Mapping[str, Any] | None = None,
+) -> type[TaskDef]:
+    """Build the attrs class of a definition from its field specs."""
+    these = {
+        n: attrs.field(default=f.default if f.default is not MISSING else MISSING)
+        for n, f in inputs.items()
+    }
+    cls = attrs.make_class(
+        name,
+        these,
+        bases=(base,),
+        frozen=True,
+        kw_only=True,
+        repr=False,
+        eq=True,
+        class_body={
+            "_inputs": dict(inputs),
+            "_outputs": dict(outputs),
+            "__module__": module,
+            "__doc__": doc,
+            **(namespace or {}),
+        },
+    )
+    cls._outputs_class = make_outputs_class(name, outputs)
+    cls._outputs_class.__module__ = module
+    return cls
+
+
+def lazy_of(node: str, field: str, tp: Any) -> LazyOut:
+    """A lazy reference to ``node.field`` delivering values of type ``tp``."""
+    return LazyOut(node=node, field=field, type=tp)

@@ -1,0 +1,98 @@
+"""``run_job``: the one function every host calls to run a job."""
+
+from __future__ import annotations
+
+import logging
+import os
+import resource
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .cache import clear_job_dir, job_lock, load_cached, load_result, save_error, save_result
+from .result import ErrorInfo, Result, Runtime
+
+if TYPE_CHECKING:
+    from .graph import Job
+
+logger = logging.getLogger(__name__)
+
+
+def run_job(job: Job) -> Result:
+    """Run ``job`` through the cache and return its :class:`Result`.
+
+    Idempotent: a job whose result is already in its cache directory (or in
+    one of its read-only caches) returns that result without running. Two
+    processes asking for the same job at once: one runs it, the other waits
+    for it and reuses the result. A task's own failure is returned as a
+    Result with ``errored=True`` (and recorded in ``error.json``), never
+    raised, and never cached as a success. A workflow job (a nested
+    workflow) is run here, in-process, on the debug worker.
+    """
+    cached = load_cached(job.cache_dir, job.readonly_caches)
+    if cached is not None:
+        return cached
+    if job.kind == "workflow":
+        return _run_workflow_job(job)
+    os.makedirs(job.cache_dir, exist_ok=True)
+    with job_lock(job.cache_dir):
+        cached = load_result(job.cache_dir)
+        if cached is not None:
+            return cached
+        clear_job_dir(job.cache_dir)
+        return _execute(job)
+
+
+def _execute(job: Job) -> Result:
+    wall0 = time.perf_counter()
+    cpu0 = time.process_time()
+    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        outputs = job.definition._execute(job.cache_dir, job.environment)  # type: ignore[attr-defined]
+    except Exception as exc:
+        error = ErrorInfo.from_exception(exc, job.label)
+        save_error(job.cache_dir, [error])
+        logger.info("job %s failed: %s: %s", job.label, error.type, error.message)
+        return Result(
+            outputs=None,
+            cache_dir=Path(job.cache_dir),
+            errored=True,
+            errors=(error,),
+            runtime=_runtime(wall0, cpu0, children0),
+        )
+    result = Result(
+        outputs=outputs, cache_dir=Path(job.cache_dir), runtime=_runtime(wall0, cpu0, children0)
+    )
+    save_result(job.cache_dir, result)
+    error_file = os.path.join(job.cache_dir, "error.json")
+    if os.path.exists(error_file):
+        os.unlink(error_file)
+    return result
+
+
+def _runtime(wall0: float, cpu0: float, children0: resource.struct_rusage) -> Runtime:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child_cpu = (children.ru_utime - children0.ru_utime) + (children.ru_stime - children0.ru_stime)
+    rss_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, children.ru_maxrss)
+    return Runtime(
+        wall=time.perf_counter() - wall0,
+        cpu=time.process_time() - cpu0 + child_cpu,
+        peak_rss=rss_kb * 1024,
+    )
+
+
+def _run_workflow_job(job: Job) -> Result:
+    from .driver import Driver
+    from .graph import compile
+    from .workers.debug import DebugWorker
+
+    root = os.path.dirname(job.cache_dir)
+    graph = compile(
+        job.definition,
+        cache_root=root,
+        readonly_caches=job.readonly_caches,
+        environment=job.environment,
+    )
+    with DebugWorker() as worker:
+        outcome = Driver(worker).run(graph)
+    return outcome.as_job_result(job)

@@ -1,0 +1,343 @@
+"""``shell.define``: a command-line tool as a task definition, from a template.
+
+Example::
+
+    from plait import shell
+
+    Copy = shell.define("cp <in_file:generic/file> <out|out_file:generic/file>")
+    Gzip = shell.define("gzip -c <level:int=6> <in_file:generic/file>", name="Gzip")
+
+Template syntax, one token after another, whitespace-separated:
+
+- a plain word is passed as it is (``cp``, ``-r``);
+- ``<name:type>`` is an input rendered at that place; ``type`` is ``int``,
+  ``float``, ``str``, ``bool``, ``path`` or a fileformats MIME-like name
+  (``generic/file``, ``generic/directory``, ``text/plain`` ...); ``+`` after the
+  type makes it a list (``<files:generic/file+>``);
+- ``<name:type=default>`` gives a default, ``<name:type?>`` makes it optional
+  (omitted when None);
+- a word starting with ``-`` right before a placeholder is that input's option
+  flag: ``-o <out:str?>`` renders ``-o value`` or nothing; for a ``bool``
+  input the flag alone is passed when True (``--verbose <verbose:bool=False>``);
+- ``<out|name:type>`` is an output file: the input ``name`` is its file name
+  (default: ``name=template``, e.g. ``<out|out_file:text/plain={in_file}_copy>``;
+  ``{field}`` is replaced by that input's value, a file's stem), created inside
+  the job's directory; the output ``name`` is the file the tool wrote.
+
+Every shell task also has the outputs ``stdout``, ``stderr`` and ``return_code``.
+Commands run as an argument list, never through a shell.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import attrs
+
+from .definition import TaskDef, make_definition_class
+from .errors import DefinitionError, PlaitError
+from .fields import MISSING, Field
+from .resources import make_resources
+
+__all__ = ["ShellCommandError", "ShellDef", "define"]
+
+_PLACEHOLDER = re.compile(r"<(?P<body>[^<>]+)>")
+_BODY = re.compile(
+    r"^(?P<out>out\|)?(?P<name>[A-Za-z_]\w*)"
+    r"(?::(?P<type>[A-Za-z0-9_./\-]+?)(?P<multi>\+)?)?"
+    r"(?P<opt>\?)?(?:=(?P<default>.*))?$"
+)
+_STDERR_TAIL = 2000
+
+
+class ShellCommandError(PlaitError, RuntimeError):
+    """A command exited with a non-zero code; shows the command and the tail of stderr."""
+
+
+@attrs.frozen
+class Arg:
+    """One placeholder of a shell template."""
+
+    name: str
+    type: Any
+    flag: str | None = None
+    is_output: bool = False
+    multiple: bool = False
+    prefix: str = ""
+    suffix: str = ""
+
+
+@attrs.frozen
+class Literal:
+    """A plain word of a shell template."""
+
+    text: str
+
+
+class ShellDef(TaskDef):
+    """Base class of definitions made by :func:`define`."""
+
+    _kind: ClassVar[str] = "shell"
+    _template: ClassVar[str]
+    _parts: ClassVar[tuple[Arg | Literal, ...]]
+
+    def command_args(self, job_dir: str | Path) -> list[str]:
+        """The command as an argument list, output files placed inside ``job_dir``."""
+        args: list[str] = []
+        for part in self._parts:
+            if isinstance(part, Literal):
+                args.append(part.text)
+                continue
+            value = getattr(self, part.name)
+            if part.is_output:
+                value = str(Path(job_dir) / self._output_name(part))
+            if value is None or value is MISSING:
+                continue
+            if part.type is bool and part.flag:
+                if value:
+                    args.append(part.flag)
+                continue
+            if part.flag:
+                args.append(part.flag)
+            values = value if part.multiple else [value]
+            args.extend(f"{part.prefix}{_render(v)}{part.suffix}" for v in values)
+        return args
+
+    @property
+    def cmdline(self) -> str:
+        """The command line as a shell would show it (output paths relative to the job dir)."""
+        return shlex.join(self.command_args("."))
+
+    def _output_name(self, part: Arg) -> str:
+        template = getattr(self, part.name)
+        values = {
+            n: _stem(getattr(self, n)) for n in self._inputs if getattr(self, n) is not MISSING
+        }
+        try:
+            name = str(template).format(**values)
+        except (KeyError, IndexError) as e:
+            raise DefinitionError(
+                f"{type(self).__name__}.{part.name}: file name template {template!r} "
+                f"names an unknown input {e}"
+            ) from None
+        ext = _default_ext(part.type)
+        if ext and not Path(name).suffix:
+            name += ext
+        return name
+
+    def _execute(self, job_dir: str, environment: Any = None) -> dict[str, Any]:
+        """Run the command in ``job_dir``; return stdout, stderr, return_code and output files.
+
+        ``environment`` (see :mod:`plait.environments`) may wrap the command,
+        e.g. in a container.
+        """
+        args = self.command_args(job_dir)
+        run_args = environment.wrap(args, job_dir, self) if environment is not None else args
+        try:
+            proc = subprocess.run(run_args, cwd=job_dir, capture_output=True, text=True)
+        except FileNotFoundError as e:
+            raise ShellCommandError(
+                f"{type(self).__name__}: cannot run {shlex.join(args)!r}: {e.strerror}: "
+                f"{e.filename}"
+            ) from None
+        if proc.returncode != 0:
+            tail = proc.stderr[-_STDERR_TAIL:]
+            raise ShellCommandError(
+                f"{type(self).__name__}: command exited with {proc.returncode}: "
+                f"{shlex.join(args)}\nstderr (tail):\n{tail}"
+            )
+        outputs: dict[str, Any] = {
+            "stdout": proc.stdout,
+            "stderr": proc.stderr,
+            "return_code": proc.returncode,
+        }
+        for part in self._parts:
+            if isinstance(part, Arg) and part.is_output:
+                path = Path(job_dir) / self._output_name(part)
+                if not path.exists():
+                    raise ShellCommandError(
+                        f"{type(self).__name__}: output {part.name!r} was not created: "
+                        f"{path} (command: {shlex.join(args)})"
+                    )
+                outputs[part.name] = part.type(path) if part.type is not Path else path
+        return outputs
+
+
+def _render(value: Any) -> str:
+    fspath = getattr(value, "fspath", None)
+    if fspath is not None and not isinstance(value, (str, Path)):
+        return str(fspath)
+    return str(value)
+
+
+def _stem(value: Any) -> Any:
+    fspath = getattr(value, "fspath", None)
+    if fspath is not None and not isinstance(value, str):
+        return Path(fspath).name.split(".")[0]
+    if isinstance(value, Path):
+        return value.name.split(".")[0]
+    return value
+
+
+def _default_ext(tp: Any) -> str:
+    ext = getattr(tp, "ext", None)
+    return ext if isinstance(ext, str) else ""
+
+
+_SIMPLE_TYPES: dict[str, Any] = {
+    "int": int,
+    "float": float,
+    "str": str,
+    "bool": bool,
+    "path": Path,
+}
+
+
+def parse_type(name: str | None, task: str, field: str) -> Any:
+    """A type from a template type name (``int``, ``path``, ``generic/file`` ...)."""
+    if name is None:
+        return str
+    if name in _SIMPLE_TYPES:
+        return _SIMPLE_TYPES[name]
+    if "/" in name:
+        from fileformats.core import from_mime
+
+        try:
+            return from_mime(name)
+        except Exception as e:
+            raise DefinitionError(f"{task}.{field}: unknown file type {name!r}: {e}") from None
+    raise DefinitionError(
+        f"{task}.{field}: unknown type {name!r} (use int, float, str, bool, path "
+        "or a fileformats MIME-like name such as generic/file)"
+    )
+
+
+def parse_template(template: str, task: str) -> tuple[list[Arg | Literal], dict[str, Field]]:
+    """Parse a template into its parts and its input fields."""
+    parts: list[Arg | Literal] = []
+    inputs: dict[str, Field] = {}
+    tokens = template.split()
+    if not tokens:
+        raise DefinitionError(f"{task}: empty command template")
+    pending_flag: str | None = None
+    for i, token in enumerate(tokens):
+        m = _PLACEHOLDER.search(token)
+        if m is None:
+            if token.startswith("-") and i + 1 < len(tokens) and tokens[i + 1].startswith("<"):
+                pending_flag = token
+            else:
+                parts.append(Literal(token))
+            continue
+        body = _BODY.match(m.group("body"))
+        if body is None:
+            raise DefinitionError(f"{task}: cannot read placeholder {m.group(0)!r} in {template!r}")
+        name = body.group("name")
+        if name in inputs:
+            raise DefinitionError(f"{task}: input {name!r} appears twice in the template")
+        is_output = bool(body.group("out"))
+        multiple = bool(body.group("multi"))
+        tp = parse_type(body.group("type"), task, name)
+        default_text = body.group("default")
+        if is_output:
+            default: Any = default_text if default_text is not None else name
+            in_type: Any = str
+        else:
+            default = _parse_default(default_text, tp, task, name)
+            if body.group("opt") and default is MISSING:
+                default = None
+            in_type = list[tp] if multiple else tp  # type: ignore[valid-type]
+            if default is None:
+                in_type = in_type | None
+        parts.append(
+            Arg(
+                name=name,
+                type=tp,
+                flag=pending_flag,
+                is_output=is_output,
+                multiple=multiple,
+                prefix=token[: m.start()],
+                suffix=token[m.end() :],
+            )
+        )
+        help_text = "output file name" if is_output else ""
+        inputs[name] = Field(name, in_type, default, help_text)
+        pending_flag = None
+    return parts, inputs
+
+
+def _parse_default(text: str | None, tp: Any, task: str, name: str) -> Any:
+    if text is None:
+        return MISSING
+    if tp is bool:
+        if text.lower() in ("true", "1", "yes"):
+            return True
+        if text.lower() in ("false", "0", "no"):
+            return False
+    try:
+        return tp(text) if tp in (int, float, str) else text
+    except ValueError:
+        raise DefinitionError(f"{task}.{name}: default {text!r} is not a {tp.__name__}") from None
+
+
+def define(
+    template: str,
+    *,
+    name: str | None = None,
+    cpus: int | None = None,
+    memory: int | str | None = None,
+) -> type[ShellDef]:
+    """Make a shell task definition class from a command template (see module docstring)."""
+    executable = template.split()[0] if template.split() else "Shell"
+    task = name or _class_name(executable)
+    parts, inputs = parse_template(template, task)
+    outputs: dict[str, Field] = {}
+    for part in parts:
+        if isinstance(part, Arg) and part.is_output:
+            outputs[part.name] = Field(part.name, part.type)
+    outputs["stdout"] = Field("stdout", str)
+    outputs["stderr"] = Field("stderr", str)
+    outputs["return_code"] = Field("return_code", int)
+    module = sys._getframe(1).f_globals.get("__name__", "__main__")
+    return make_definition_class(  # type: ignore[return-value]
+        task,
+        ShellDef,
+        inputs,
+        outputs,
+        module=module,
+        doc=f"Shell task: ``{template}``",
+        namespace={
+            "_template": template,
+            "_parts": tuple(parts),
+            "_resources": make_resources(cpus, memory),
+        },
+    )
+
+
+def _class_name(executable: str) -> str:
+    base = Path(executable).name
+    words = re.split(r"[^A-Za-z0-9]+", base)
+    text = "".join(w[:1].upper() + w[1:] for w in words if w)
+    if not text or not text[0].isalpha():
+        text = "Shell" + text
+    return text
+
+
+def input_paths(defn: ShellDef) -> Sequence[Path]:
+    """The file system paths of a shell task's file inputs (for container bind mounts)."""
+    paths: list[Path] = []
+    for part in defn._parts:
+        if isinstance(part, Arg) and not part.is_output:
+            value = getattr(defn, part.name)
+            for v in value if part.multiple and value else [value]:
+                fspaths = getattr(v, "fspaths", None)
+                if fspaths:
+                    paths.extend(Path(p) for p in fspaths)
+                elif isinstance(v, Path):
+                    paths.append(v)
+    return paths
