@@ -104,7 +104,7 @@ class FileHashCache:
         Raises ``FileNotFoundError`` if it does not exist and
         ``IsADirectoryError`` if it is not a regular file.
         """
-        fspath = os.path.realpath(path)
+        fspath = os.path.abspath(path)
         st = os.stat(fspath)
         if not stat.S_ISREG(st.st_mode):
             raise IsADirectoryError(f"not a regular file, cannot hash its content: {path}")
