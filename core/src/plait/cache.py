@@ -25,7 +25,7 @@ from typing import Any
 import attrs
 import cloudpickle
 
-from .result import ErrorInfo, Result
+from .result import ErrorInfo, Result, Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -51,24 +51,26 @@ def default_cache_root() -> Path:
 
 def load_result(cache_dir: str | os.PathLike[str]) -> Result | None:
     """The stored result of a finished job, or None if it has none (or it is unreadable)."""
-    path = os.path.join(cache_dir, RESULT_FILE)
+    path = f"{os.fspath(cache_dir)}/{RESULT_FILE}"
     try:
         with open(path, "rb") as f:
             data = f.read()
     except (FileNotFoundError, NotADirectoryError):
         return None
     try:
-        result = pickle.loads(data)
+        version, outputs, wall, cpu, peak_rss = pickle.loads(data[data.index(b"\n") + 1 :])
     except Exception:
         logger.warning("ignoring unreadable result %s", path)
         return None
-    return attrs.evolve(result, cached=True) if isinstance(result, Result) else None
+    if version != _FORMAT:
+        return None
+    return Result(outputs, os.fspath(cache_dir), False, (), Runtime(wall, cpu, peak_rss), True)
 
 
 def load_cached(cache_dir: str, readonly_caches: Sequence[str] = ()) -> Result | None:
     """A job's result from its own cache directory, else from the read-only caches."""
     result = load_result(cache_dir)
-    if result is not None:
+    if result is not None or not readonly_caches:
         return result
     name = os.path.basename(cache_dir)
     for root in readonly_caches:
@@ -78,13 +80,35 @@ def load_cached(cache_dir: str, readonly_caches: Sequence[str] = ()) -> Result |
     return None
 
 
+_FORMAT = 1
+
+
+def dump_result(result: Result) -> bytes:
+    """Serialise a successful result compactly: a tuple of the outputs and runtime.
+
+    Plain pickle, or cloudpickle for values plain pickle cannot take (classes
+    defined in ``__main__``, lambdas).
+    """
+    rt = result.runtime
+    record = (_FORMAT, result.outputs, rt.wall, rt.cpu, rt.peak_rss)
+    try:
+        return pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return cloudpickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def save_result(cache_dir: str, result: Result) -> None:
     """Write ``result`` atomically: to a temporary name, then renamed into place."""
-    data = cloudpickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp = os.path.join(cache_dir, f".{RESULT_FILE}.{os.getpid()}.{threading.get_ident()}")
+    tmp = f"{cache_dir}/.{RESULT_FILE}.{os.getpid()}.{threading.get_ident()}"
     with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, os.path.join(cache_dir, RESULT_FILE))
+        f.write(_owner_line() + dump_result(result))
+    os.replace(tmp, f"{cache_dir}/{RESULT_FILE}")
+
+
+def _owner_line() -> bytes:
+    return (
+        json.dumps({"pid": os.getpid(), "host": _HOST, "time": time.time()}).encode() + b"\n"
+    )
 
 
 def save_error(cache_dir: str, errors: Sequence[ErrorInfo]) -> None:
@@ -163,14 +187,14 @@ _heartbeat = _Heartbeat()
 def _owner_alive(path: str) -> bool:
     """Whether the lock at ``path`` still has a live owner (or a fresh lease)."""
     try:
-        with open(path) as f:
-            text = f.read()
+        with open(path, "rb") as f:
+            text = f.readline(4096).decode(errors="replace")
         mtime = os.stat(path).st_mtime
     except FileNotFoundError:
         return False
     fresh = time.time() - mtime < LOCK_LEASE
     try:
-        info = json.loads(text)
+        info = json.loads(text.split("\n", 1)[0])
         pid, host = int(info["pid"]), str(info["host"])
     except (ValueError, KeyError, TypeError):
         return fresh  # empty or foreign: trust only its lease
@@ -185,45 +209,71 @@ def _owner_alive(path: str) -> bool:
     return True
 
 
-@contextlib.contextmanager
-def job_lock(cache_dir: str, max_wait: float | None = None) -> Iterator[None]:
-    """Hold the job's lock: wait while another live process holds it, then take it.
+class JobLock:
+    """The lock of one job directory, which becomes its result when the job succeeds.
 
-    A lock whose owner is gone (a dead pid on this host, or a lease not renewed
-    for ``LOCK_LEASE`` seconds) is removed. ``max_wait`` bounds the wait even
-    for a live owner (TimeoutError). Correctness never depends on the lock:
-    results are written atomically, so two runners only duplicate work.
+    ``acquire`` creates ``.lock`` exclusively (O_EXCL) with its owner's pid and
+    host on the first line, waiting while another live process holds it. A
+    lock whose owner is gone (a dead pid on this host, or a lease not renewed
+    for ``LOCK_LEASE`` seconds on another host, or an empty or foreign file)
+    is removed. ``commit(result)`` appends the result to the lock file and
+    renames it to ``result.pkl``: the result appears whole or not at all, and
+    the lock is released by the same rename. ``release`` drops the lock
+    without a result. Correctness never depends on the lock: two runners only
+    duplicate work.
     """
-    path = os.path.join(cache_dir, LOCK_FILE)
-    payload = json.dumps({"pid": os.getpid(), "host": _HOST, "time": time.time()}).encode()
-    delay = 0.001
-    start = time.monotonic()
-    while True:
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            if not _owner_alive(path):
-                logger.info("removing abandoned lock %s", path)
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(path)
+
+    def __init__(self, cache_dir: str, max_wait: float | None = None) -> None:
+        self.cache_dir = cache_dir
+        self.path = f"{cache_dir}/{LOCK_FILE}"
+        self.max_wait = max_wait
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        """Take the lock; return True if another process held it meanwhile."""
+        delay = 0.001
+        start = time.monotonic()
+        waited = False
+        while True:
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                waited = True
+                if not _owner_alive(self.path):
+                    logger.info("removing abandoned lock %s", self.path)
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(self.path)
+                    continue
+                if self.max_wait is not None and time.monotonic() - start > self.max_wait:
+                    raise TimeoutError(f"job {self.cache_dir} is locked by another process")
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
                 continue
-            if max_wait is not None and time.monotonic() - start > max_wait:
-                raise TimeoutError(f"job {cache_dir} is locked by another process") from None
-            time.sleep(delay)
-            delay = min(delay * 2, 0.1)
-            continue
+            os.write(fd, _owner_line())
+            self._fd = fd
+            _heartbeat.add(self.path)
+            return waited
+
+    def commit(self, result: Result) -> None:
+        """Store ``result`` as the job's result and release the lock (one rename)."""
+        assert self._fd is not None, "commit() needs the lock"
+        fd, self._fd = self._fd, None
         try:
-            os.write(fd, payload)
+            os.write(fd, dump_result(result))
         finally:
             os.close(fd)
-        break
-    _heartbeat.add(path)
-    try:
-        yield
-    finally:
-        _heartbeat.discard(path)
+            _heartbeat.discard(self.path)
+        os.replace(self.path, f"{self.cache_dir}/{RESULT_FILE}")
+
+    def release(self) -> None:
+        """Drop the lock without storing a result (a failure, or nothing to do)."""
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        os.close(fd)
+        _heartbeat.discard(self.path)
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
+            os.unlink(self.path)
 
 
 def job_dir_name(kind: str, checksum: str) -> str:

@@ -190,7 +190,8 @@ class Driver:
         if followers is not None:  # the same job is already running: share its result
             followers.append((frame, name, pos, job))
             return
-        cached = load_cached(job.cache_dir, job.readonly_caches)
+        check = job.kind == "workflow" or not self.worker.in_process
+        cached = load_cached(job.cache_dir, job.readonly_caches) if check else None
         if cached is not None:
             self._report("cached", job.label)
             self.hooks.post_run_task(job, cached)

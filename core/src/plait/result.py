@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import traceback as tb
 from pathlib import Path
 from typing import Any
@@ -55,12 +56,19 @@ class Result:
     """
 
     outputs: Any
-    cache_dir: Path | None = None
+    _cache_dir: str | None = attrs.field(
+        default=None, alias="cache_dir", converter=lambda p: None if p is None else os.fspath(p)
+    )
     errored: bool = False
     errors: tuple[ErrorInfo, ...] = ()
     runtime: Runtime = Runtime()
     cached: bool = False
     skipped: tuple[str, ...] = ()
+
+    @property
+    def cache_dir(self) -> Path | None:
+        """The job's cache directory (for a submission: its single job's, else None)."""
+        return None if self._cache_dir is None else Path(self._cache_dir)
 
     def raise_for_errors(self) -> None:
         """Raise one JobFailedError listing the failed and skipped jobs, if any failed."""

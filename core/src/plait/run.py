@@ -6,10 +6,9 @@ import logging
 import os
 import resource
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cache import clear_job_dir, job_lock, load_cached, load_result, save_error, save_result
+from .cache import JobLock, clear_job_dir, load_cached, load_result, save_error
 from .result import ErrorInfo, Result, Runtime
 
 if TYPE_CHECKING:
@@ -34,16 +33,28 @@ def run_job(job: Job) -> Result:
         return cached
     if job.kind == "workflow":
         return _run_workflow_job(job)
-    os.makedirs(job.cache_dir, exist_ok=True)
-    with job_lock(job.cache_dir):
-        cached = load_result(job.cache_dir)
-        if cached is not None:
-            return cached
-        clear_job_dir(job.cache_dir)
-        return _execute(job)
+    try:
+        os.mkdir(job.cache_dir)
+        fresh = True
+    except FileExistsError:
+        fresh = False
+    except FileNotFoundError:
+        os.makedirs(job.cache_dir, exist_ok=True)
+        fresh = True
+    lock = JobLock(job.cache_dir)
+    waited = lock.acquire()
+    try:
+        if not fresh or waited:
+            cached = load_result(job.cache_dir)
+            if cached is not None:
+                return cached
+            clear_job_dir(job.cache_dir)
+        return _execute(job, lock)
+    finally:
+        lock.release()
 
 
-def _execute(job: Job) -> Result:
+def _execute(job: Job, lock: JobLock) -> Result:
     wall0 = time.perf_counter()
     cpu0 = time.process_time()
     children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -55,18 +66,15 @@ def _execute(job: Job) -> Result:
         logger.info("job %s failed: %s: %s", job.label, error.type, error.message)
         return Result(
             outputs=None,
-            cache_dir=Path(job.cache_dir),
+            cache_dir=job.cache_dir,
             errored=True,
             errors=(error,),
             runtime=_runtime(wall0, cpu0, children0),
         )
     result = Result(
-        outputs=outputs, cache_dir=Path(job.cache_dir), runtime=_runtime(wall0, cpu0, children0)
+        outputs=outputs, cache_dir=job.cache_dir, runtime=_runtime(wall0, cpu0, children0)
     )
-    save_result(job.cache_dir, result)
-    error_file = os.path.join(job.cache_dir, "error.json")
-    if os.path.exists(error_file):
-        os.unlink(error_file)
+    lock.commit(result)
     return result
 
 

@@ -17,6 +17,7 @@ class DebugWorker(Worker):
     """Serial and in-process: easy to debug (breakpoints, prints) and the default."""
 
     name = "debug"
+    in_process = True
 
     def __init__(self) -> None:
         self._queue: deque[Job] = deque()
