@@ -1,0 +1,465 @@
+"""The ``dask`` worker: plait jobs as Dask tasks, on any ``distributed`` cluster.
+
+The core's shared :class:`plait.Driver` walks the graph; this worker turns
+each job it is handed into one Dask task keyed after the job's label
+(``TenToThePower[p=3]-1a2b3c4d``, so the dashboard reads ``TenToThePower[p=3]``)
+that calls :func:`plait.run_job` on a Dask worker. Example::
+
+    from distributed import LocalCluster
+    from plait import Submitter
+
+    with LocalCluster(n_workers=2, threads_per_worker=1) as cluster:
+        with Submitter(worker="dask", cluster=cluster, cache_root="/tmp/cache") as sub:
+            result = sub(TenToThePower().split(p=[1, 2, 3]))
+    result.outputs.out                      # [10, 100, 1000]
+
+Where the jobs run is chosen the way Dask users expect: ``client=`` (a
+``distributed.Client``), ``address=`` (of a running scheduler), ``cluster=``
+(any cluster object: ``LocalCluster``, dask-jobqueue's ``SLURMCluster``,
+``PBSCluster``, ``SGECluster`` ...) or none of them, which starts a temporary
+``LocalCluster`` that is closed with the worker. Without a cluster at all,
+``scheduler="synchronous" | "threads" | "processes"`` runs the jobs with one of
+Dask's local schedulers.
+
+Resources declared on a task (``cpus``, ``memory``) become Dask worker
+resources (``resources={"cpus": 2, "memory": 4e9}``); workers must advertise
+them (``dask worker --resources "cpus=2,memory=4e9"``). A job that no worker of
+the cluster can ever hold fails at once with an error saying so.
+
+A job whose Dask task is lost (its worker died, after Dask's own
+rescheduling gave up) is submitted again up to ``retries`` times. Because
+:func:`plait.run_job` goes through the cache, a job that had already finished
+is never run again: a recomputed task just reads the stored result.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import re
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cloudpickle
+from plait.resources import Resources
+from plait.result import ErrorInfo, Result
+from plait.run import run_job
+from plait.workers import Worker
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+    from plait import Job
+
+__all__ = ["SCHEDULERS", "DaskWorker", "dask_key", "job_resources"]
+
+logger = logging.getLogger(__name__)
+
+#: Dask's local schedulers, usable without a cluster through ``scheduler=``
+SCHEDULERS = ("synchronous", "threads", "processes")
+
+#: how many finished jobs' futures are kept as dependencies of later jobs
+_HELD_FUTURES = 100_000
+
+
+def dask_key(job: Job, attempt: int = 1) -> str:
+    """The Dask key of ``job``: its label and a short checksum (``Node[p=3]-1a2b3c4d``).
+
+    Dask's dashboard groups tasks by :func:`dask.utils.key_split`, which drops
+    the hexadecimal suffix, so it shows the label. Later attempts add ``-N``.
+    """
+    key = f"{job.label}-{job.checksum[:8]}"
+    return key if attempt == 1 else f"{key}-{attempt}"
+
+
+def job_resources(job: Job) -> dict[str, float] | None:
+    """The Dask resources of ``job`` (``{"cpus": 2, "memory": 4e9}``), or None."""
+    res: Resources | None = job.resources
+    return res.as_dict() if res else None
+
+
+def _run_payload(payload: bytes, label: str, *upstream: Any) -> Result:
+    """The Dask task of one job: unpickle it and run it through the cache.
+
+    ``upstream`` are the results of the jobs it reads (passed as futures, so
+    Dask places the job near them and recomputes them, from the cache, if
+    they were lost); the job itself already carries its resolved inputs.
+    """
+    try:
+        job = cloudpickle.loads(payload)
+        return run_job(job)
+    except Exception as exc:  # a job that cannot even start is a failed job, not a lost task
+        return _failed(label, "", exc)
+
+
+def _failed(label: str, cache_dir: str, exc: BaseException | str) -> Result:
+    if isinstance(exc, BaseException):
+        error = ErrorInfo.from_exception(exc, label)
+    else:
+        error = ErrorInfo(type="DaskWorkerError", message=exc, traceback="", job=label)
+    return Result(
+        outputs=None, cache_dir=Path(cache_dir) if cache_dir else None, errored=True, errors=(error,)
+    )
+
+
+class DaskWorker(Worker):
+    """Run plait jobs as Dask tasks (one task per job) for the shared driver.
+
+    Pass at most one of ``client`` (a ``distributed.Client``), ``address``
+    (a scheduler address such as ``"tcp://10.0.0.5:8786"``) or ``cluster``
+    (a ``LocalCluster``, ``SLURMCluster``, ...). With none of them, a
+    temporary ``LocalCluster`` of ``n_workers`` processes with
+    ``threads_per_worker`` threads each is started (extra options in
+    ``cluster_kwargs``) and closed by :meth:`close`; its workers advertise
+    ``cpus`` (their threads) and ``memory`` (their memory limit) as resources.
+
+    ``scheduler`` instead runs jobs without ``distributed``, on Dask's
+    ``"synchronous"``, ``"threads"`` or ``"processes"`` scheduler
+    (``n_workers`` of them); jobs then run in waves (each :meth:`wait`
+    computes everything submitted since the last one) and resources are not
+    enforced.
+
+    ``retries``: how many times a job whose Dask task was lost (worker died,
+    ``KilledWorker``) is submitted again. ``resource_timeout``: how long to
+    wait for a first worker to connect before deciding that a job with
+    resources cannot fit.
+    """
+
+    name = "dask"
+
+    def __init__(
+        self,
+        client: Client | None = None,
+        address: str | None = None,
+        cluster: Any = None,
+        scheduler: str | None = None,
+        *,
+        n_workers: int | None = None,
+        threads_per_worker: int | None = None,
+        cluster_kwargs: dict[str, Any] | None = None,
+        retries: int = 2,
+        resource_timeout: float = 60.0,
+    ) -> None:
+        given = [n for n, v in (("client", client), ("address", address), ("cluster", cluster)) if v is not None]
+        if len(given) > 1:
+            raise ValueError(
+                f"DaskWorker: pass only one of client=, address= or cluster= (got {' and '.join(given)})"
+            )
+        if scheduler is not None:
+            if given:
+                raise ValueError(
+                    f"DaskWorker: scheduler={scheduler!r} runs jobs without a cluster and cannot be "
+                    f"combined with {given[0]}=; drop one of them"
+                )
+            if scheduler not in SCHEDULERS:
+                raise ValueError(
+                    f"DaskWorker: scheduler must be one of {', '.join(map(repr, SCHEDULERS))}, "
+                    f"got {scheduler!r} (for a cluster pass client=, address= or cluster=)"
+                )
+        if given or scheduler is not None:
+            where = f"{given[0]}=" if given else f"scheduler={scheduler!r}"
+            local_only = {"threads_per_worker": threads_per_worker, "cluster_kwargs": cluster_kwargs}
+            if given:
+                local_only["n_workers"] = n_workers
+            for arg, value in local_only.items():
+                if value is not None:
+                    raise ValueError(
+                        f"DaskWorker: {arg}= configures the temporary LocalCluster and has no "
+                        f"meaning with {where}"
+                    )
+        if not isinstance(retries, int) or retries < 0:
+            raise ValueError(f"DaskWorker: retries must be an integer >= 0, got {retries!r}")
+        if client is not None:
+            from distributed import Client as _Client
+
+            if not isinstance(client, _Client):
+                raise TypeError(f"DaskWorker: client must be a distributed.Client, got {client!r}")
+
+        self.retries = retries
+        self.resource_timeout = resource_timeout
+        self.scheduler = scheduler
+        self.n_workers = n_workers
+        self._owned: list[Any] = []  # what close() must close, last first
+        self._client: Client | None = None
+        self._cluster: Any = cluster
+        # local-scheduler mode
+        self._pending: list[Job] = []
+        # distributed mode
+        self._futures: dict[str, tuple[Job, int]] = {}  # future key -> (job, attempt)
+        self._held: OrderedDict[str, Future] = OrderedDict()  # checksum -> finished future
+        self._fits: dict[Resources, str | None] = {}
+        self._completed: Any = None
+        self._rejected: list[tuple[Job, Result]] = []  # jobs that can never fit
+
+        if scheduler is not None:
+            return
+        from distributed import Client as _Client
+        from distributed import as_completed
+
+        if client is not None:
+            self._client = client
+        elif address is not None:
+            self._client = _Client(address)
+            self._owned.append(self._client)
+        elif cluster is not None:
+            self._client = _Client(cluster)
+            self._owned.append(self._client)
+        else:
+            self._cluster = _local_cluster(n_workers, threads_per_worker or 1, cluster_kwargs or {})
+            self._owned.append(self._cluster)
+            self._client = _Client(self._cluster)
+            self._owned.append(self._client)
+        if self._cluster is None:
+            self._cluster = getattr(self._client, "cluster", None)
+        self._completed = as_completed()
+
+    # -- properties ---------------------------------------------------------
+    @property
+    def client(self) -> Client | None:
+        """The ``distributed.Client`` jobs go through (None with ``scheduler=``)."""
+        return self._client
+
+    @property
+    def cluster(self) -> Any:
+        """The cluster object, when known (given, started here, or the client's)."""
+        return self._cluster
+
+    # -- Worker interface ---------------------------------------------------
+    def submit(self, job: Job) -> None:
+        """Start ``job`` as one Dask task keyed after its label."""
+        if self.scheduler is not None:
+            self._pending.append(job)
+            return
+        resources = job_resources(job)
+        if resources:
+            problem = self._fit(job.resources, job.label)  # type: ignore[arg-type]
+            if problem is not None:
+                self._rejected.append((job, _failed(job.label, job.cache_dir, problem)))
+                return
+        self._submit(job, 1, resources)
+
+    def wait(self) -> list[tuple[Job, Result]]:
+        """Block until at least one job has finished; return every finished one."""
+        if self.scheduler is not None:
+            return self._wait_local()
+        if self._rejected:
+            done, self._rejected = self._rejected, []
+            return done
+        while True:
+            futures = [next(self._completed)]
+            futures.extend(self._completed.next_batch(block=False))
+            finished = self._finished(futures)
+            if finished:
+                return finished
+
+    def close(self) -> None:
+        """Release held futures; close the client and cluster this worker created."""
+        self._held.clear()
+        self._futures.clear()
+        if self._completed is not None:
+            self._completed.clear()
+        while self._owned:
+            obj = self._owned.pop()
+            try:
+                obj.close()
+            except Exception:  # closing must not mask the run's own outcome
+                logger.warning("closing %r failed", obj, exc_info=True)
+
+    # -- distributed --------------------------------------------------------
+    def _submit(self, job: Job, attempt: int, resources: dict[str, float] | None) -> None:
+        assert self._client is not None
+        payload = cloudpickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+        deps = [self._held[c] for c in job.upstream if c in self._held]
+        key = dask_key(job, attempt)
+        future = self._client.submit(
+            _run_payload, payload, job.label, *deps, key=key, resources=resources, pure=False
+        )
+        self._futures[key] = (job, attempt)
+        self._completed.add(future)
+
+    def _finished(self, futures: list[Future]) -> list[tuple[Job, Result]]:
+        assert self._client is not None
+        out: list[tuple[Job, Result]] = []
+        ok = []
+        for future in futures:
+            entry = self._futures.pop(future.key, None)
+            if entry is None:  # released by close()
+                continue
+            job, attempt = entry
+            if future.status == "finished":
+                ok.append((job, future))
+                continue
+            try:
+                exc: BaseException | str = future.exception()  # type: ignore[assignment]
+            except Exception as e:  # cancelled futures raise here
+                exc = e
+            if attempt <= self.retries:
+                logger.warning(
+                    "Dask lost job %s (%s); submitting it again (%d/%d)",
+                    job.label, exc, attempt, self.retries,
+                )
+                self._submit(job, attempt + 1, job_resources(job))
+                continue
+            message = f"Dask could not run the job after {attempt} attempt(s): {exc!r}"
+            out.append((job, _failed(job.label, job.cache_dir, message)))
+        if ok:
+            results = self._client.gather([f for _, f in ok], errors="skip")
+            if len(results) != len(ok):  # a result vanished between completion and gather
+                results = [self._gather_one(job, f) for job, f in ok]
+            for (job, future), result in zip(ok, results):
+                out.append((job, result))
+                self._held[job.checksum] = future
+        while len(self._held) > _HELD_FUTURES:
+            self._held.popitem(last=False)
+        return out
+
+    def _gather_one(self, job: Job, future: Future) -> Result:
+        try:
+            return future.result()  # type: ignore[no-any-return]
+        except Exception as exc:
+            return _failed(job.label, job.cache_dir, exc)
+
+    # -- resources ------------------------------------------------------------
+    def _fit(self, res: Resources, label: str) -> str | None:
+        """None if some worker can hold a job needing ``res``, else why not."""
+        if res in self._fits:
+            return self._fits[res]
+        need = res.as_dict()
+        offers = self._offers()
+        if not offers:
+            assert self._client is not None
+            try:
+                self._client.wait_for_workers(1, timeout=self.resource_timeout)
+            except TimeoutError:
+                pass
+            offers = self._offers()
+        problem = None
+        if not any(all(o.get(k, 0) >= v for k, v in need.items()) for o in offers):
+            shown = ", ".join(_fmt(o) for o in offers) if offers else "none connected"
+            want = ",".join(f"{k}={_num(v)}" for k, v in need.items())
+            problem = (
+                f"{label} needs {_fmt(need)} per job, but no worker of the Dask cluster offers "
+                f"that (workers offer: {shown}), so it could never run. Start workers with "
+                f'matching resources (dask worker --resources "{want}"; dask-jobqueue: '
+                f'worker_extra_args=["--resources", "{want}"], see plait_dask.jobqueue_kwargs) '
+                "or declare less cpus/memory on the task."
+            )
+        self._fits[res] = problem
+        return problem
+
+    def _offers(self) -> list[dict[str, float]]:
+        """Resources of each connected worker, and of the workers the cluster would add."""
+        assert self._client is not None
+        info = self._client.scheduler_info(n_workers=-1)
+        offers = [dict(w.get("resources") or {}) for w in info.get("workers", {}).values()]
+        template = cluster_worker_resources(self._cluster)
+        if template is not None:
+            offers.append(template)
+        return offers
+
+    # -- local schedulers -----------------------------------------------------
+    def _wait_local(self) -> list[tuple[Job, Result]]:
+        import dask
+
+        jobs, self._pending = self._pending, []
+        graph = {
+            dask_key(job): (
+                _run_payload,
+                cloudpickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL),
+                job.label,
+            )
+            for job in jobs
+        }
+        keys = [dask_key(job) for job in jobs]
+        options: dict[str, Any] = {"scheduler": self.scheduler}
+        if self.n_workers is not None and self.scheduler != "synchronous":
+            options["num_workers"] = self.n_workers
+        try:
+            results = dask.get(graph, keys) if self.scheduler == "synchronous" else _local_get(
+                graph, keys, options
+            )
+        except Exception as exc:  # the scheduler itself failed (e.g. a process died)
+            results = [_failed(job.label, job.cache_dir, exc) for job in jobs]
+        return list(zip(jobs, results))
+
+
+def _local_get(graph: dict[str, Any], keys: list[str], options: dict[str, Any]) -> list[Result]:
+    if options["scheduler"] == "threads":
+        from dask.threaded import get
+    else:
+        from dask.multiprocessing import get
+    kwargs = {"num_workers": options["num_workers"]} if "num_workers" in options else {}
+    return list(get(graph, keys, **kwargs))
+
+
+def _local_cluster(
+    n_workers: int | None, threads_per_worker: int, cluster_kwargs: dict[str, Any]
+) -> Any:
+    """A LocalCluster whose workers advertise their threads and memory as resources."""
+    from distributed import LocalCluster
+    from distributed.system import MEMORY_LIMIT
+
+    n = n_workers or max(1, (os.cpu_count() or 1) // threads_per_worker)
+    kwargs: dict[str, Any] = {
+        "n_workers": n,
+        "threads_per_worker": threads_per_worker,
+        "processes": True,
+        "dashboard_address": ":0",
+        "resources": {"cpus": threads_per_worker, "memory": MEMORY_LIMIT // n},
+    }
+    kwargs.update(cluster_kwargs)
+    return LocalCluster(**kwargs)
+
+
+_RESOURCES_ARG = re.compile(r"--resources[ =]+(['\"]?)([^'\"\s]+(?:\s+[^-'\"\s][^'\"\s]*)*)\1")
+
+
+def parse_resources(text: str) -> dict[str, float]:
+    """``"cpus=2,memory=4e9"`` (or space separated) as ``{"cpus": 2.0, "memory": 4e9}``."""
+    out: dict[str, float] = {}
+    for item in re.split(r"[,\s]+", text.strip()):
+        if not item:
+            continue
+        name, _, value = item.partition("=")
+        out[name] = float(value)
+    return out
+
+
+def cluster_worker_resources(cluster: Any) -> dict[str, float] | None:
+    """The resources each new worker of ``cluster`` will advertise, when it says.
+
+    For dask-jobqueue clusters, the ``--resources`` of their job script; for
+    other ``SpecCluster`` s (``LocalCluster`` ...), the ``resources`` option
+    of their worker spec. None when unknown.
+    """
+    if cluster is None:
+        return None
+    job_script = getattr(cluster, "job_script", None)
+    if callable(job_script):
+        try:
+            script = job_script()
+        except Exception:
+            return None
+        m = _RESOURCES_ARG.search(script)
+        return parse_resources(m.group(2)) if m else {}
+    spec = getattr(cluster, "new_spec", None)
+    if isinstance(spec, dict):
+        options = spec.get("options") or {}
+        res = options.get("resources")
+        if isinstance(res, str):
+            return parse_resources(res)
+        if isinstance(res, dict):
+            return {k: float(v) for k, v in res.items()}
+        return {}
+    return None
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else repr(v)
+
+
+def _fmt(res: dict[str, float]) -> str:
+    if not res:
+        return "{no resources}"
+    return "{" + ", ".join(f"{k}={_num(v)}" for k, v in sorted(res.items())) + "}"
