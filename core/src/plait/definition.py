@@ -66,7 +66,8 @@ class TaskDef:
             names = list(values)
             splitter = names[0] if len(names) == 1 else names
         axes = parse_splitter(splitter, task)
-        split_fields = [f for ax in axes for f in ax]
+        # "_Node" names the state inherited from upstream node Node (checked in the workflow)
+        split_fields = [f for ax in axes for f in ax if not f.startswith("_")]
         for name in values:
             if name not in split_fields:
                 raise StateError(
@@ -93,6 +94,7 @@ class TaskDef:
         names = parse_combiner(combiner, task)
         if self._splitter is not None:
             own = {f for ax in parse_splitter(self._splitter, task) for f in ax}
+            own |= {f[1:] + "." for f in own if f.startswith("_")}
             for name in names:
                 if "." not in name and name not in own:
                     raise StateError(

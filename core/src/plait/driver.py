@@ -190,8 +190,7 @@ class Driver:
         if followers is not None:  # the same job is already running: share its result
             followers.append((frame, name, pos, job))
             return
-        check = job.kind == "workflow" or not self.worker.in_process
-        cached = load_cached(job.cache_dir, job.readonly_caches) if check else None
+        cached = load_cached(job.cache_dir, job.readonly_caches)
         if cached is not None:
             self._report("cached", job.label)
             self.hooks.post_run_task(job, cached)

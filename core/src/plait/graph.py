@@ -155,6 +155,7 @@ class SkippedJob:
     state_label: str
     reason: str
     index: tuple[int, ...] = ()
+    labels: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -226,7 +227,7 @@ class Graph:
             prefix = ",".join(labels)
             if not ok:
                 reason = "an input it needs failed"
-                skipped.append(SkippedJob(name, prefix, reason, index))
+                skipped.append(SkippedJob(name, prefix, reason, index, labels))
                 continue
             values = dict(base)
             for field, ref in lazy.items():
@@ -286,12 +287,12 @@ class Graph:
         node = self.nodes[name]
         axes = node.axes
         keep = [i for i, ax in enumerate(axes) if ax not in node.combined]
-        members: list[tuple[tuple[int, ...], Job | None, Any]] = [
+        members: list[tuple[tuple[int, ...], Job | SkippedJob, Any]] = [
             (job.index, job, result) for job, result in zip(jobs, results)
         ]
         if skipped:
             pad = (UNKNOWN,) * len(node.own)
-            members.extend((s.index + pad, None, None) for s in skipped)
+            members.extend((s.index + pad, s, None) for s in skipped)
             members.sort(key=lambda m: m[0])
         groups: dict[tuple[int, ...], list[tuple[Job | None, Any]]] = {}
         labels: dict[tuple[int, ...], tuple[str, ...]] = {}
@@ -300,10 +301,12 @@ class Graph:
             group = groups.get(key)
             if group is None:
                 group = groups[key] = []
-                labels[key] = (
-                    _axis_labels(job, axes, keep) if job is not None else ("?",) * len(keep)
-                )
-            group.append((job, result))
+                if isinstance(job, Job):
+                    labels[key] = _axis_labels(job, axes, keep)
+                else:
+                    pieces = (*job.labels, *("?" for _ in node.own))
+                    labels[key] = tuple(pieces[i] for i in keep)
+            group.append((job if isinstance(job, Job) else None, result))
         out_fields = list(node.definition._outputs)
         items: list[Element] = []
         if node.combined:
@@ -322,7 +325,9 @@ class Graph:
                 job, r = group[0]
                 ok = r is not None and not r.errored and r.outputs is not None
                 sums = (job.checksum,) if job is not None else ()
-                items.append(Element(key, r.outputs if ok else None, labels[key], ok, sums))
+                # a failed workflow job keeps its partial outputs (its failed parts are None)
+                outs = r.outputs if r is not None else None
+                items.append(Element(key, outs, labels[key], ok, sums))
         return NodeOutput(node=name, axes=tuple(axes[i] for i in keep), items=tuple(items))
 
     def failed_output(self, name: str) -> NodeOutput:

@@ -14,21 +14,24 @@ from .errors import JobFailedError
 
 @attrs.frozen
 class ErrorInfo:
-    """A failure: exception type, message and formatted traceback, and the job's label."""
+    """A failure: exception type, message and formatted traceback, the job's label
+    and the path of the error record in its cache directory."""
 
     type: str
     message: str
     traceback: str
     job: str = ""
+    record: str = ""
 
     @classmethod
-    def from_exception(cls, exc: BaseException, job: str = "") -> ErrorInfo:
+    def from_exception(cls, exc: BaseException, job: str = "", record: str = "") -> ErrorInfo:
         """Record ``exc`` with its traceback."""
         return cls(
             type=type(exc).__name__,
             message=str(exc),
             traceback="".join(tb.format_exception(type(exc), exc, exc.__traceback__)),
             job=job,
+            record=record,
         )
 
 
@@ -79,7 +82,8 @@ class Result:
             lines[0] += f", {len(self.skipped)} skipped because of them"
         for err in self.errors[:10]:
             where = f"{err.job}: " if err.job else ""
-            lines.append(f"- {where}{err.type}: {err.message}")
+            record = f" (record: {err.record})" if err.record else ""
+            lines.append(f"- {where}{err.type}: {err.message}{record}")
         if len(self.errors) > 10:
             lines.append(f"- ... and {len(self.errors) - 10} more")
         if self.skipped:

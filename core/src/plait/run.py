@@ -8,7 +8,7 @@ import resource
 import time
 from typing import TYPE_CHECKING
 
-from .cache import JobLock, clear_job_dir, load_cached, load_result, save_error
+from .cache import ERROR_FILE, JobLock, clear_job_dir, load_cached, load_result, save_error
 from .result import ErrorInfo, Result, Runtime
 
 if TYPE_CHECKING:
@@ -31,6 +31,15 @@ def run_job(job: Job) -> Result:
     cached = load_cached(job.cache_dir, job.readonly_caches)
     if cached is not None:
         return cached
+    return execute_job(job)
+
+
+def execute_job(job: Job) -> Result:
+    """Run ``job``, whose result the caller has just looked for in the cache and not found.
+
+    The same as :func:`run_job` without the first cache look-up (for workers
+    whose driver has done it); still safe if another process races for it.
+    """
     if job.kind == "workflow":
         return _run_workflow_job(job)
     try:
@@ -61,7 +70,7 @@ def _execute(job: Job, lock: JobLock) -> Result:
     try:
         outputs = job.definition._execute(job.cache_dir, job.environment)  # type: ignore[attr-defined]
     except Exception as exc:
-        error = ErrorInfo.from_exception(exc, job.label)
+        error = ErrorInfo.from_exception(exc, job.label, f"{job.cache_dir}/{ERROR_FILE}")
         save_error(job.cache_dir, [error])
         logger.info("job %s failed: %s: %s", job.label, error.type, error.message)
         return Result(

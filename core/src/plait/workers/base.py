@@ -21,9 +21,6 @@ class Worker(abc.ABC):
     """
 
     name: ClassVar[str] = ""
-    #: True if jobs run in the driver's process: the driver then leaves the
-    #: cache check to ``run_job`` instead of doing it twice
-    in_process: ClassVar[bool] = False
 
     @abc.abstractmethod
     def submit(self, job: Job) -> None:

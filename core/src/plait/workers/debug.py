@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING
 
-from ..run import run_job
+from ..run import execute_job
 from .base import Worker
 
 if TYPE_CHECKING:
@@ -17,7 +17,6 @@ class DebugWorker(Worker):
     """Serial and in-process: easy to debug (breakpoints, prints) and the default."""
 
     name = "debug"
-    in_process = True
 
     def __init__(self) -> None:
         self._queue: deque[Job] = deque()
@@ -27,6 +26,6 @@ class DebugWorker(Worker):
         self._queue.append(job)
 
     def wait(self) -> list[tuple[Job, Result]]:
-        """Run the oldest queued job and return it."""
+        """Run the oldest queued job and return it (the driver has checked the cache)."""
         job = self._queue.popleft()
-        return [(job, run_job(job))]
+        return [(job, execute_job(job))]
