@@ -155,3 +155,22 @@ def test_bad_template_and_unknown_type() -> None:
         shell.define("tool <x:nonsense>")
     with pytest.raises(DefinitionError, match="twice"):
         shell.define("tool <x:int> <x:int>")
+
+
+def test_files_returned_from_outside_the_job_dir_are_kept_in_the_cache(
+    cache: Path, tmp_path: Path
+) -> None:
+    @python.define
+    def Make(text: str, where: str) -> File:
+        path = Path(where) / "made.txt"
+        path.write_text(text)
+        return File(path)
+
+    outside = tmp_path / "scratch"
+    outside.mkdir()
+    result = Make(text="hi", where=str(outside))(cache_root=cache)
+    made = Path(result.out.fspath)
+    assert made.parent.parent == cache and made.read_text() == "hi"
+    (outside / "made.txt").unlink()
+    again = Make(text="hi", where=str(outside))(cache_root=cache)
+    assert Path(again.out.fspath).read_text() == "hi"

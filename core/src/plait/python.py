@@ -18,6 +18,7 @@ Example::
 from __future__ import annotations
 
 import inspect
+import os
 import re
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -44,15 +45,36 @@ class PythonDef(TaskDef):
         value = func(**kwargs)
         names = list(self._outputs)
         if len(names) == 1:
-            return {names[0]: value}
-        if len(names) == 0:
-            return {}
-        if not isinstance(value, (tuple, list)) or len(value) != len(names):
+            outputs = {names[0]: value}
+        elif len(names) == 0:
+            outputs = {}
+        elif not isinstance(value, (tuple, list)) or len(value) != len(names):
             raise DefinitionError(
                 f"{type(self).__name__}: the function must return {len(names)} values "
                 f"({', '.join(names)}), got {type(value).__name__}"
             )
-        return dict(zip(names, value))
+        else:
+            outputs = dict(zip(names, value))
+        return {n: _adopt_files(v, job_dir) for n, v in outputs.items()}
+
+
+def _adopt_files(value: Any, job_dir: str) -> Any:
+    """Copy returned files that live outside the job directory into it.
+
+    The cache then holds everything a result refers to, however the function
+    made its files (in a temporary directory, next to its inputs ...).
+    """
+    if isinstance(value, (list, tuple)):
+        return type(value)(_adopt_files(v, job_dir) for v in value)
+    if isinstance(value, dict):
+        return {k: _adopt_files(v, job_dir) for k, v in value.items()}
+    fspaths = getattr(value, "fspaths", None)
+    if fspaths is None or isinstance(value, (str, bytes)) or not hasattr(value, "copy"):
+        return value
+    root = os.path.realpath(job_dir) + os.sep
+    if all(os.path.realpath(p).startswith(root) for p in fspaths):
+        return value
+    return value.copy(job_dir, avoid_clashes=True)
 
 
 @overload
