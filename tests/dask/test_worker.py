@@ -1,0 +1,130 @@
+"""worker="dask": how it is chosen and configured, keys, local schedulers (issue 4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dask.utils import key_split
+from dask_tasks import Powers, RuntimeSplit, TenToThePower
+
+from plait import Submitter, TaskHooks
+from plait.workers import available_workers, get_worker
+from plait_dask import DaskWorker
+
+
+def test_registered_as_the_dask_worker() -> None:
+    assert available_workers()["dask"] == "plait_dask.worker:DaskWorker"
+    worker = get_worker("dask", scheduler="synchronous")
+    assert isinstance(worker, DaskWorker)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"client": "c", "address": "tcp://x:1"}, "only one of client=, address= or cluster="),
+        ({"address": "tcp://x:1", "cluster": object()}, "address and cluster"),
+        ({"scheduler": "threads", "address": "tcp://x:1"}, "cannot be combined with address="),
+        ({"scheduler": "distributed"}, "scheduler must be one of"),
+        ({"scheduler": "threads", "threads_per_worker": 2}, "threads_per_worker= configures"),
+        ({"address": "tcp://x:1", "n_workers": 2}, "n_workers= configures"),
+        ({"cluster": object(), "cluster_kwargs": {}}, "cluster_kwargs= configures"),
+        ({"scheduler": "threads", "retries": -1}, "retries must be"),
+    ],
+)
+def test_contradictory_arguments_are_rejected(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        DaskWorker(**kwargs)
+
+
+def test_client_must_be_a_distributed_client() -> None:
+    with pytest.raises(TypeError, match=r"distributed\.Client"):
+        DaskWorker(client="not a client")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("scheduler", ["synchronous", "threads", "processes"])
+def test_local_schedulers(scheduler: str, cache: Path) -> None:
+    with Submitter(worker="dask", scheduler=scheduler, n_workers=2, cache_root=cache) as sub:
+        result = sub(Powers(ps=[1, 2, 3]))
+        late = sub(RuntimeSplit(ns=[2, 3]))
+    assert not result.errored
+    assert result.outputs.powers == [10, 100, 1000]
+    assert result.outputs.total == 1110
+    assert late.outputs.out == [[0, 1], [0, 1, 2]]
+
+
+def test_temporary_local_cluster_is_closed_after(cache: Path) -> None:
+    worker = DaskWorker(n_workers=2)
+    cluster = worker.cluster
+    assert worker.client is not None
+    with Submitter(worker=worker, cache_root=cache) as sub:
+        assert sub(TenToThePower().split(p=[1, 2, 3])).outputs.out == [10, 100, 1000]
+    assert cluster.status.name == "running"  # a worker object given to Submitter is the caller's
+    worker.close()
+    assert cluster.status.name == "closed"
+    assert worker.client.status == "closed"
+
+
+def test_submitter_by_name_closes_its_temporary_cluster(cache: Path) -> None:
+    sub = Submitter(worker="dask", n_workers=1, cache_root=cache)
+    cluster = sub.worker.cluster  # type: ignore[attr-defined]
+    with sub:
+        assert sub(TenToThePower(p=2)).outputs.out == 100
+    assert cluster.status.name == "closed"
+
+
+def test_address_cluster_and_client_give_the_same_result(
+    client: Any, local_cluster: Any, tmp_path: Path
+) -> None:
+    outs = []
+    for i, kwargs in enumerate(
+        [
+            {"client": client},
+            {"address": local_cluster.scheduler_address},
+            {"cluster": local_cluster},
+        ]
+    ):
+        with Submitter(worker="dask", cache_root=tmp_path / str(i), **kwargs) as sub:
+            outs.append(sub(Powers(ps=[1, 2])).outputs.total)
+    assert outs == [110, 110, 110]
+    assert client.status == "running"  # a given client stays open
+    assert local_cluster.status.name == "running"
+
+
+def test_one_dask_task_per_job_keyed_after_its_label(client: Any, cache: Path) -> None:
+    from distributed import get_task_stream
+
+    submitted: list[str] = []
+    hooks = TaskHooks(pre_run_task=lambda job: submitted.append(job.label))
+    with get_task_stream(client) as ts, Submitter(
+        worker="dask", client=client, cache_root=cache, hooks=hooks
+    ) as sub:
+        sub(TenToThePower().split(p=[1, 2, 3]))
+    keys = sorted(str(t["key"]) for t in ts.data)
+    assert len(keys) == 3
+    assert sorted(key_split(k) for k in keys) == [
+        "TenToThePower[p=1]",
+        "TenToThePower[p=2]",
+        "TenToThePower[p=3]",
+    ]
+    assert sorted(submitted) == sorted(key_split(k) for k in keys)
+
+
+def test_upstream_results_are_dependencies_of_downstream_tasks(client: Any, cache: Path) -> None:
+    worker = DaskWorker(client=client)
+    with Submitter(worker=worker, cache_root=cache) as sub:
+        assert sub(Powers(ps=[1, 2])).outputs.total == 110
+        sum_key = next(f.key for f in worker._held.values() if f.key.startswith("Sum-"))
+    deps = client.run_on_scheduler(
+        lambda dask_scheduler, key=sum_key: sorted(
+            str(d.key) for d in dask_scheduler.tasks[key].dependencies
+        )
+        if key in dask_scheduler.tasks
+        else None
+    )
+    worker.close()
+    assert deps is not None and [key_split(d) for d in deps] == [
+        "TenToThePower[p=1]",
+        "TenToThePower[p=2]",
+    ]
