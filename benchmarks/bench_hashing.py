@@ -92,7 +92,9 @@ def main() -> None:
     n = 100_000
     per = min(timeit.repeat(lambda: hash_object(small), number=n, repeat=5)) / n
     print(f"hash_object(dict of 5 scalars) {per * 1e6:6.2f} us")
-    per = min(timeit.repeat(lambda: hash_object(("id" * 16, [1, 2], small)), number=n, repeat=5)) / n
+    per = (
+        min(timeit.repeat(lambda: hash_object(("id" * 16, [1, 2], small)), number=n, repeat=5)) / n
+    )
     print(f"hash_object(job-like tuple)    {per * 1e6:6.2f} us")
 
     def task(p: int) -> int:

@@ -34,9 +34,7 @@ def test_checksums_equal_across_processes_and_hash_seeds(tmp_path: Path) -> None
     data = tmp_path / "data.txt"
     data.write_text("content")
     script = tmp_path / "sums.py"
-    script.write_text(
-        CHECKSUM_SCRIPT.format(tests=str(HERE), src=str(CORE_SRC), file=str(data))
-    )
+    script.write_text(CHECKSUM_SCRIPT.format(tests=str(HERE), src=str(CORE_SRC), file=str(data)))
     outputs = []
     for seed in ("0", "1", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": seed}

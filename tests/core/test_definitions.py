@@ -68,7 +68,7 @@ def test_safe_coercions(tmp_path: Path) -> None:
     assert isinstance(t.x, float) and t.x == 1.0
     assert isinstance(t.f, File)
     assert t.xs == [1.0, 2.0]
-    with pytest.raises(InputError, match="F.f"):
+    with pytest.raises(InputError, match=r"F\.f"):
         F(x=1, f=tmp_path / "missing.txt", xs=[])
 
 

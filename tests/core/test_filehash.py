@@ -122,9 +122,7 @@ def test_unwritable_cache_still_hashes(tmp_path: Path) -> None:
     assert cache.hash_file(f) == hash_file_content(f)
 
 
-def test_default_cache_and_override(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_default_cache_and_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     previous = set_file_hash_cache(None)
     try:
         monkeypatch.setenv("PLAIT_FILE_HASH_CACHE", str(tmp_path / "env-cache"))
@@ -148,9 +146,7 @@ def _hash_all(args: tuple[str, list[str]]) -> list[str]:
 
 
 def test_concurrent_processes_agree_and_leave_no_partial_entries(tmp_path: Path) -> None:
-    files = [
-        str(_make(tmp_path / "data" / f"f{i}", os.urandom(200_000 + i))) for i in range(12)
-    ]
+    files = [str(_make(tmp_path / "data" / f"f{i}", os.urandom(200_000 + i))) for i in range(12)]
     root = str(tmp_path / "cache")
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(4) as pool:

@@ -51,10 +51,46 @@ class DPoint:
 
 
 SAMPLES: list[Any] = [
-    None, True, False, 0, 1, -1, 2**70, -(2**70), 1.0, 0.0, -0.0, float("nan"), 1 + 2j,
-    "", "1", "é", b"1", bytearray(b"1"), [], (), {}, set(), frozenset(), [1], (1,),
-    [[1]], {"a": 1}, {1: "a"}, {1}, frozenset({1}), Path("a/b"), Color.RED, Level.LOW,
-    int, Path, Point(1, 2), DPoint(1, 2), ..., len, PurePosixPath("x"),
+    None,
+    True,
+    False,
+    0,
+    1,
+    -1,
+    2**70,
+    -(2**70),
+    1.0,
+    0.0,
+    -0.0,
+    float("nan"),
+    1 + 2j,
+    "",
+    "1",
+    "é",
+    b"1",
+    bytearray(b"1"),
+    [],
+    (),
+    {},
+    set(),
+    frozenset(),
+    [1],
+    (1,),
+    [[1]],
+    {"a": 1},
+    {1: "a"},
+    {1},
+    frozenset({1}),
+    Path("a/b"),
+    Color.RED,
+    Level.LOW,
+    int,
+    Path,
+    Point(1, 2),
+    DPoint(1, 2),
+    ...,
+    len,
+    PurePosixPath("x"),
 ]
 
 
@@ -251,9 +287,7 @@ def test_file_inside_containers(tmp_path: Path) -> None:
     )
 
 
-def test_file_uses_the_file_hash_cache(
-    tmp_path: Path, _file_hash_cache: FileHashCache
-) -> None:
+def test_file_uses_the_file_hash_cache(tmp_path: Path, _file_hash_cache: FileHashCache) -> None:
     from fileformats.generic import File
 
     f = tmp_path / "f.bin"
@@ -428,9 +462,7 @@ _DETERMINISM_SCRIPT = textwrap.dedent(
 
 def _env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (CORE_SRC, env.get("PYTHONPATH", "")) if p
-    )
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (CORE_SRC, env.get("PYTHONPATH", "")) if p)
     env.update(extra)
     return env
 

@@ -18,9 +18,8 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import attrs
 import cloudpickle
@@ -106,9 +105,7 @@ def save_result(cache_dir: str, result: Result) -> None:
 
 
 def _owner_line() -> bytes:
-    return (
-        json.dumps({"pid": os.getpid(), "host": _HOST, "time": time.time()}).encode() + b"\n"
-    )
+    return json.dumps({"pid": os.getpid(), "host": _HOST, "time": time.time()}).encode() + b"\n"
 
 
 def save_error(cache_dir: str, errors: Sequence[ErrorInfo]) -> None:
@@ -245,7 +242,9 @@ class JobLock:
                         os.unlink(self.path)
                     continue
                 if self.max_wait is not None and time.monotonic() - start > self.max_wait:
-                    raise TimeoutError(f"job {self.cache_dir} is locked by another process")
+                    raise TimeoutError(
+                        f"job {self.cache_dir} is locked by another process"
+                    ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.1)
                 continue
@@ -287,5 +286,3 @@ def stored(cache_root: str | os.PathLike[str]) -> list[str]:
     if not root.exists():
         return []
     return sorted(p.parent.name for p in root.glob(f"*/{RESULT_FILE}"))
-
-

@@ -45,7 +45,7 @@ class TaskDef:
         task = type(self).__name__
         for name, spec in self._inputs.items():
             value = getattr(self, name)
-            if value is MISSING or value is None and spec.default is None:
+            if value is MISSING or (value is None and spec.default is None):
                 continue
             object.__setattr__(self, name, _checked(task, spec, value))
 
@@ -128,9 +128,7 @@ class TaskDef:
         return {name: getattr(self, name) for name in self._inputs}
 
     def __repr__(self) -> str:
-        args = ", ".join(
-            f"{n}={v!r}" for n, v in self.input_values().items() if v is not MISSING
-        )
+        args = ", ".join(f"{n}={v!r}" for n, v in self.input_values().items() if v is not MISSING)
         text = f"{type(self).__name__}({args})"
         if self._splitter is not None:
             text += f".split({self._splitter!r})"
@@ -217,8 +215,9 @@ def make_definition_class(
             **(namespace or {}),
         },
     )
-    cls._outputs_class = make_outputs_class(name, outputs)
-    cls._outputs_class.__module__ = module
+    outputs_class = make_outputs_class(name, outputs)
+    outputs_class.__module__ = module
+    cls._outputs_class = outputs_class  # type: ignore[attr-defined]
     return cls
 
 

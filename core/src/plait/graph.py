@@ -296,28 +296,28 @@ class Graph:
             members.sort(key=lambda m: m[0])
         groups: dict[tuple[int, ...], list[tuple[Job | None, Any]]] = {}
         labels: dict[tuple[int, ...], tuple[str, ...]] = {}
-        for index, job, result in members:
+        for index, member, result in members:
             key = tuple(index[i] for i in keep)
             group = groups.get(key)
             if group is None:
                 group = groups[key] = []
-                if isinstance(job, Job):
-                    labels[key] = _axis_labels(job, axes, keep)
+                if isinstance(member, Job):
+                    labels[key] = _axis_labels(member, axes, keep)
                 else:
-                    pieces = (*job.labels, *("?" for _ in node.own))
+                    pieces = (*member.labels, *("?" for _ in node.own))
                     labels[key] = tuple(pieces[i] for i in keep)
-            group.append((job if isinstance(job, Job) else None, result))
+            group.append((member if isinstance(member, Job) else None, result))
         out_fields = list(node.definition._outputs)
         items: list[Element] = []
         if node.combined:
             for key, group in groups.items():
                 ok = all(r is not None and not r.errored for _, r in group)
-                outs = {
+                lists = {
                     f: [None if r is None or r.outputs is None else r.outputs[f] for _, r in group]
                     for f in out_fields
                 }
                 sums = tuple(j.checksum for j, _ in group if j is not None)
-                items.append(Element(key, outs, labels[key], ok, sums))
+                items.append(Element(key, lists, labels[key], ok, sums))
             if not groups and not keep:
                 items.append(Element((), {f: [] for f in out_fields}, (), True, ()))
         else:
@@ -386,9 +386,7 @@ def _instance(cls: type[TaskDef], values: dict[str, Any]) -> TaskDef:
 
 def _join(
     node: Node, upstream: Mapping[str, NodeOutput]
-) -> Iterable[
-    tuple[tuple[int, ...], tuple[str, ...], dict[str, dict[str, Any]], list[str], bool]
-]:
+) -> Iterable[tuple[tuple[int, ...], tuple[str, ...], dict[str, dict[str, Any]], list[str], bool]]:
     """Rows of the inherited state: natural join of the upstream outputs on shared axes.
 
     Upstream nodes sharing an axis are aligned on it; independent axes give
@@ -603,9 +601,7 @@ def compile(
         check_complete(defn, name)
         construction = defn.construct()  # type: ignore[attr-defined]
         nodes = list(construction.nodes.values())
-        return Graph(
-            name, nodes, construction.outputs, root, readonly_caches, defn, environment
-        )
+        return Graph(name, nodes, construction.outputs, root, readonly_caches, defn, environment)
     node = node_state(name, defn, {})
     outputs = {f: _lazy(name, f) for f in defn._outputs}
     return Graph(name, [node], outputs, root, readonly_caches, defn, environment)
@@ -615,4 +611,3 @@ def _lazy(node: str, field: str) -> Any:
     from .fields import LazyOut
 
     return LazyOut(node=node, field=field)
-

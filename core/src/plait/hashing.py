@@ -301,9 +301,7 @@ def bytes_repr(obj: object) -> Iterator[bytes]:
     cls = type(obj)
     if getattr(cls, "__attrs_attrs__", None) is not None:
         return _attrs_repr(obj)
-    if getattr(cls, "__dataclass_fields__", None) is not None and not isinstance(
-        obj, type
-    ):
+    if getattr(cls, "__dataclass_fields__", None) is not None and not isinstance(obj, type):
         return _dataclass_repr(obj)
     raise TypeError(
         f"plait cannot hash an object of type {cls.__module__}.{cls.__qualname__}: "
@@ -313,9 +311,7 @@ def bytes_repr(obj: object) -> Iterator[bytes]:
     )
 
 
-def _builtin_repr(
-    base: type, enc: Callable[[Any], bytes]
-) -> Callable[[Any], Iterator[bytes]]:
+def _builtin_repr(base: type, enc: Callable[[Any], bytes]) -> Callable[[Any], Iterator[bytes]]:
     """bytes_repr handler for a built-in scalar type and its subclasses."""
 
     def handler(obj: Any) -> Iterator[bytes]:
@@ -559,7 +555,7 @@ def _register_numpy() -> None:
             return
         data = np.ascontiguousarray(obj).reshape(-1).view(np.uint8)
         yield _pack_Q(data.nbytes)
-        yield memoryview(data) if data.nbytes else b""  # type: ignore[misc]
+        yield memoryview(data) if data.nbytes else b""  # type: ignore[misc,arg-type]
 
     @bytes_repr.register(np.generic)
     def _numpy_scalar_repr(obj: Any) -> Iterator[bytes]:
@@ -613,11 +609,9 @@ def _fileset_entries(obj: Any) -> list[tuple[str, str]]:
         if os.path.isdir(top):
             return sorted((_rel_key(f, top), f) for f in files)
         return [("", f) for f in files]
-    if all(os.path.isfile(p) for p in fspaths) and len(
-        {os.path.dirname(p) for p in fspaths}
-    ) == 1:
+    if all(os.path.isfile(p) for p in fspaths) and len({os.path.dirname(p) for p in fspaths}) == 1:
         names = [os.path.basename(p) for p in files]
-        stem = os.path.commonprefix(names).rstrip(".")
+        stem = os.path.commonprefix(names).rstrip(".")  # noqa: RUF071 - a common file stem
         return sorted((n[len(stem) :], f) for n, f in zip(names, files))
     base = os.path.commonpath(fspaths)
     return sorted((_rel_key(f, base), f) for f in files)

@@ -23,7 +23,14 @@ def definition_identity(cls: type) -> str:
     kind = cls._kind  # type: ignore[attr-defined]
     outputs = [(n, type_name(f.type)) for n, f in cls._outputs.items()]  # type: ignore[attr-defined]
     inputs = list(cls._inputs)  # type: ignore[attr-defined]
-    parts: list[Any] = [HASH_FORMAT_VERSION, kind, cls.__module__, cls.__qualname__, inputs, outputs]
+    parts: list[Any] = [
+        HASH_FORMAT_VERSION,
+        kind,
+        cls.__module__,
+        cls.__qualname__,
+        inputs,
+        outputs,
+    ]
     if kind == "python":
         parts.append(hash_function(cls._function))  # type: ignore[attr-defined]
     elif kind == "shell":

@@ -134,7 +134,7 @@ def _build(
         default = MISSING if p.default is p.empty else p.default
         inputs[p.name] = Field(p.name, hints.get(p.name, Any), default, helps.get(p.name, ""))
     out_fields = output_fields(task, hints.get("return", Any), outputs)
-    cls = make_definition_class(
+    cls: type[PythonDef] = make_definition_class(  # type: ignore[assignment]
         task,
         PythonDef,
         inputs,

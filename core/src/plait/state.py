@@ -9,13 +9,13 @@ axes, grouping their elements into lists.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Union
+from typing import Any
 
 import attrs
 
 from .errors import StateError
 
-Splitter = Union[str, tuple["Splitter", ...], list["Splitter"]]
+Splitter = str | tuple["Splitter", ...] | list["Splitter"]
 
 
 @attrs.frozen

@@ -128,8 +128,7 @@ def _check_fileset(value: Any, tp: type) -> Any:
             return tp(value.fspaths)  # type: ignore[call-arg]
         except Exception as e:
             raise TypeError(
-                f"expected {type_name(tp)}, got {type_name(type(value))}: "
-                f"{str(e).splitlines()[0]}"
+                f"expected {type_name(tp)}, got {type_name(type(value))}: {str(e).splitlines()[0]}"
             ) from None
     raise _mismatch(value, tp)
 

@@ -197,7 +197,7 @@ def define(
             default = MISSING if p.default is p.empty else p.default
             inputs[p.name] = Field(p.name, hints.get(p.name, Any), default, helps.get(p.name, ""))
         out_fields = output_fields(task, hints.get("return", Any), outputs)
-        cls = make_definition_class(
+        cls: type[WorkflowDef] = make_definition_class(  # type: ignore[assignment]
             task,
             WorkflowDef,
             inputs,
@@ -214,9 +214,7 @@ def define(
 
 def missing_inputs(defn: TaskDef) -> list[str]:
     """Names of mandatory inputs that have no value."""
-    return [
-        n for n, f in defn._inputs.items() if f.mandatory and getattr(defn, n) is MISSING
-    ]
+    return [n for n, f in defn._inputs.items() if f.mandatory and getattr(defn, n) is MISSING]
 
 
 def check_complete(defn: TaskDef, where: str) -> None:

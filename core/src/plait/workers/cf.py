@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import pickle
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import cloudpickle
 
@@ -80,5 +80,3 @@ def _worker_error(job: Job, exc: BaseException) -> Result:
 
     error = ErrorInfo.from_exception(exc, job.label)
     return Result(outputs=None, cache_dir=Path(job.cache_dir), errored=True, errors=(error,))
-
-
