@@ -1,0 +1,67 @@
+"""plait-airflow: an Apache Airflow provider that runs plait tasks and workflows.
+
+Two entry points:
+
+- :func:`to_dag` turns a workflow into a DAG whose tasks mirror its nodes
+  (split nodes become dynamically mapped tasks labelled with their state);
+- :class:`PlaitOperator` runs one plait task from a hand-written DAG file.
+
+Example — a DAG file in the dags folder::
+
+    from plait_airflow import to_dag
+    from mytasks import Powers
+
+    dag = to_dag(Powers(ps=[1, 2, 3]), dag_id="powers", cache_root="/shared/plait-cache")
+
+Jobs run through plait's cache in ``cache_root``, which every Airflow worker
+must see; XCom carries only small references. See docs/airflow.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .dag import to_dag
+    from .operators import PlaitOperator
+    from .results import run_outputs
+
+__version__ = "0.1.0"
+
+__all__ = ["PlaitOperator", "__version__", "get_provider_info", "run_outputs", "to_dag"]
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Provider metadata for Airflow's providers manager (entry point ``apache_airflow_provider``)."""
+    return {
+        "package-name": "plait-airflow",
+        "name": "plait",
+        "description": "Run plait tasks and workflows on Airflow: PlaitOperator and to_dag().",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": "plait",
+                "external-doc-url": "https://github.com/plait/plait/blob/main/docs/airflow.md",
+                "tags": ["software"],
+            }
+        ],
+        "operators": [
+            {"integration-name": "plait", "python-modules": ["plait_airflow.operators"]}
+        ],
+    }
+
+
+_LAZY = {"to_dag": ".dag", "PlaitOperator": ".operators", "run_outputs": ".results"}
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so that Airflow's providers manager can read get_provider_info()
+    # without importing the Task SDK and plait.
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,172 @@
+"""What plait-airflow keeps in the shared cache_root besides the jobs themselves.
+
+XCom carries only small references; the data lives under ``cache_root``:
+
+- job directories ``<kind>-<checksum>/`` are the core's (:mod:`plait.cache`);
+- ``.plait-airflow/expansions/<node>-<digest>.pkl``: the jobs (and skipped
+  elements) of a node expanded at run time, so the mapped task instances and
+  the collect task see exactly the jobs the expand task computed;
+- ``.plait-airflow/outputs/<node>-<digest>.pkl``: a finished node's
+  :class:`plait.NodeOutput` (or a workflow's outputs), read by downstream nodes.
+
+Files are content-addressed (the digest is the SHA-256 of their bytes) and
+written atomically, so reruns and concurrent writers never see half a file.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import pickle
+import threading
+from collections.abc import Sequence
+from pathlib import PurePath
+from typing import Any
+
+import cloudpickle
+
+from plait import Job, NodeOutput, Result, SkippedJob, load_result
+from plait.cache import load_cached, load_error
+
+#: the folder of cache_root where plait-airflow keeps its references
+STORE_DIR = ".plait-airflow"
+
+#: key of a reference to a value that does not fit in XCom as JSON
+REF_KEY = "plait_ref"
+
+
+def _save(cache_root: str, kind: str, stem: str, obj: Any) -> str:
+    """Pickle ``obj`` under ``.plait-airflow/<kind>/``; return its name relative to cache_root."""
+    data = cloudpickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    name = f"{stem}-{hashlib.sha256(data).hexdigest()[:32]}.pkl"
+    rel = os.path.join(STORE_DIR, kind, name)
+    path = os.path.join(cache_root, rel)
+    if os.path.exists(path):
+        return rel
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+    return rel
+
+
+@functools.lru_cache(maxsize=64)
+def _load(path: str) -> Any:
+    # Content-addressed files never change: memoize per process (mapped task
+    # instances run in one process under dag.test and some executors).
+    with open(path, "rb") as f:
+        return pickle.loads(f.read())
+
+
+def save_expansion(
+    cache_root: str, node: str, jobs: Sequence[Job], skipped: Sequence[SkippedJob]
+) -> str:
+    """Store a node's run-time expansion; return its reference."""
+    return _save(cache_root, "expansions", node, (list(jobs), list(skipped)))
+
+
+def load_expansion(cache_root: str, ref: str) -> tuple[list[Job], list[SkippedJob]]:
+    """The jobs and skipped elements stored by :func:`save_expansion`."""
+    jobs, skipped = _load(os.path.join(cache_root, ref))
+    return jobs, skipped
+
+
+def save_output(cache_root: str, node: str, output: Any) -> str:
+    """Store a node's :class:`~plait.NodeOutput` (or any outputs); return its reference."""
+    return _save(cache_root, "outputs", node, output)
+
+
+def load_output(cache_root: str, ref: str) -> Any:
+    """What :func:`save_output` stored."""
+    return _load(os.path.join(cache_root, ref))
+
+
+def job_result(job: Job) -> Result:
+    """The job's result from the cache; a failed Result if it has none (it failed or never ran)."""
+    result = load_cached(job.cache_dir, job.readonly_caches)
+    if result is not None:
+        return result
+    errors = tuple(load_error(job.cache_dir))
+    return Result(outputs=None, cache_dir=None, errored=True, errors=errors)
+
+
+def to_xcom(value: Any, ref: dict[str, Any] | None = None, path: tuple[int | str, ...] = ()) -> Any:
+    """``value`` as JSON-able data for XCom.
+
+    Numbers, strings, booleans and None stay; lists, tuples and dicts with
+    string keys are converted item by item; paths and files (fileformats
+    objects) become path strings (files live in their job's cache
+    directory); anything else becomes a reference ``{"plait_ref": ...,
+    "field": ..., "index": [...]}`` into the stored outputs, which
+    :func:`from_xcom` turns back into the value. ``ref`` is that reference
+    without ``index`` (None: such values raise TypeError).
+    """
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if isinstance(value, (list, tuple)):
+        return [to_xcom(v, ref, (*path, i)) for i, v in enumerate(value)]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: to_xcom(v, ref, (*path, k)) for k, v in value.items()}
+    if isinstance(value, PurePath):
+        return str(value)
+    fspaths = getattr(value, "fspaths", None)
+    if fspaths is not None and hasattr(value, "fspath"):
+        paths = sorted(str(p) for p in fspaths)
+        return paths[0] if len(paths) == 1 else paths
+    if ref is None:
+        raise TypeError(f"cannot push {type(value).__name__} to XCom")
+    return {**ref, "index": list(path)}
+
+
+def is_ref(value: Any) -> bool:
+    """True if ``value`` is a reference made by :func:`to_xcom`."""
+    return isinstance(value, dict) and REF_KEY in value and "field" in value
+
+
+def from_xcom(value: Any, cache_root: str) -> Any:
+    """Resolve the references :func:`to_xcom` left in ``value`` (recursively)."""
+    if is_ref(value):
+        stored = load_output(value.get("cache_root", cache_root), value[REF_KEY])
+        out = stored.values(value["field"]) if isinstance(stored, NodeOutput) else stored[
+            value["field"]
+        ]
+        for key in value.get("index", []):
+            out = out[key]
+        return out
+    if isinstance(value, list):
+        return [from_xcom(v, cache_root) for v in value]
+    if isinstance(value, dict):
+        return {k: from_xcom(v, cache_root) for k, v in value.items()}
+    return value
+
+
+def describe_failures(outputs: Sequence[NodeOutput], cache_root: str, kinds: dict[str, str]) -> str:
+    """One line per failed element of ``outputs``, with the error recorded in its job dir."""
+    lines = []
+    for out in outputs:
+        for elem in out.items:
+            if elem.ok:
+                continue
+            label = ",".join(x for x in elem.labels if x)
+            where = f"{out.node}[{label}]" if label else out.node
+            message = "skipped: an input it needs failed"
+            for checksum in elem.jobs:
+                job_dir = os.path.join(cache_root, f"{kinds[out.node]}-{checksum}")
+                errors = load_error(job_dir)
+                if errors:
+                    message = f"{errors[0].type}: {errors[0].message}"
+                    break
+                if load_result(job_dir) is None:
+                    message = "did not finish"
+            lines.append(f"- {where}: {message}")
+    return "\n".join(lines)
+
+
+def dumps_summary(value: Any) -> str:
+    """Compact JSON for log lines."""
+    return json.dumps(value, default=str)[:2000]

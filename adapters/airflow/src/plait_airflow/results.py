@@ -1,0 +1,37 @@
+"""Reading a finished DAG run's plait outputs from outside the run (tests, notebooks, callbacks)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _store
+from ._tasks import OUTPUTS_KEY
+
+__all__ = ["run_outputs"]
+
+
+def run_outputs(dag_run: Any, outputs_task_id: str = "outputs") -> dict[str, Any] | None:
+    """The exact outputs (not their XCom form) of a DAG run built by :func:`to_dag`.
+
+    ``dag_run`` is an Airflow ``DagRun`` (e.g. what ``dag.test()`` returns).
+    Failed elements are None. Returns None if the run never reached its
+    outputs task. Reads the metadata database, so call it where Airflow's ORM
+    is configured (scheduler side, tests), not inside a task.
+    """
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        row = session.scalars(
+            XComModel.get_many(
+                run_id=dag_run.run_id,
+                dag_ids=dag_run.dag_id,
+                task_ids=outputs_task_id,
+                key=OUTPUTS_KEY,
+            )
+        ).first()
+        if row is None:
+            return None
+        pushed = XComModel.deserialize_value(row)
+    outputs: dict[str, Any] = _store.load_output(pushed["cache_root"], pushed["ref"])
+    return outputs
