@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
-import cloudpickle
 
 from .result import ErrorInfo, Result, Runtime
 
@@ -93,6 +92,8 @@ def dump_result(result: Result) -> bytes:
     try:
         return pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:
+        import cloudpickle
+
         return cloudpickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
 
 

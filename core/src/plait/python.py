@@ -17,7 +17,6 @@ Example::
 
 from __future__ import annotations
 
-import inspect
 import os
 import re
 import typing
@@ -126,6 +125,8 @@ def _build(
     task = name or func.__name__
     hints = _type_hints(func, task)
     helps = parse_docstring_params(func.__doc__ or "")
+    import inspect
+
     sig = inspect.signature(func)
     inputs: dict[str, Field] = {}
     for p in sig.parameters.values():

@@ -17,7 +17,6 @@ attributes are lazy references to the node's outputs.
 
 from __future__ import annotations
 
-import inspect
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, overload
@@ -191,6 +190,8 @@ def define(
         hints = _type_hints(f, task)
         helps = parse_docstring_params(f.__doc__ or "")
         inputs: dict[str, Field] = {}
+        import inspect
+
         for p in inspect.signature(f).parameters.values():
             if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
                 raise DefinitionError(f"{task}: *args/**kwargs are not supported")

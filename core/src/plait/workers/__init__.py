@@ -7,7 +7,6 @@ process pool). Adapters add more (``dask``, ``prefect``) through the
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
 from typing import Any
 
 from .base import Worker
@@ -22,6 +21,8 @@ _BUILTIN = {
 
 def available_workers() -> dict[str, str]:
     """Installed worker names and the objects they point to."""
+    from importlib.metadata import entry_points
+
     found = dict(_BUILTIN)
     for ep in entry_points(group="plait.workers"):
         found[ep.name] = ep.value
