@@ -132,3 +132,48 @@ def WhereAmI(x: int) -> tuple[int, str, str]:
 def Trivial(x: int) -> int:
     """x + 1 (the benchmark's job)."""
     return x + 1
+
+
+@python.define
+def Add(a: int, b: int = 0) -> int:
+    """a + b."""
+    return a + b
+
+
+@python.define
+def Mul(a: int, b: int) -> int:
+    """a * b."""
+    return a * b
+
+
+@python.define
+def FailOn(x: int, bad: int = -1) -> int:
+    """Returns x, but raises for x == bad."""
+    if x == bad:
+        raise ValueError(f"bad element {x}")
+    return x
+
+
+@workflow.define
+def SplitPropagateCombine(xs: list[int], k: int) -> int:
+    """Split node -> propagated node -> downstream combine -> reduce node."""
+    a = workflow.add(Add(b=1).split(a=xs))
+    m = workflow.add(Mul(a=a.out, b=k).combine("Add.a"))
+    return workflow.add(Sum(xs=m.out)).out
+
+
+@workflow.define(outputs=["total", "inner"])
+def Outer(xs: list[int], k: int) -> tuple[int, int]:
+    """Nests SplitPropagateCombine and adds one."""
+    inner = workflow.add(SplitPropagateCombine(xs=xs, k=k))
+    plus = workflow.add(Add(a=inner.out, b=1))
+    return plus.out, inner.out
+
+
+@workflow.define(outputs=["kept", "total"])
+def PartialFailure(xs: list[int], bad: int) -> tuple[list[int], int]:
+    """One failing element: the others are kept, the reduce over all is skipped."""
+    f = workflow.add(FailOn(bad=bad).split(x=xs))
+    a = workflow.add(Add(a=f.out, b=1))
+    s = workflow.add(Sum(xs=workflow.add(Add(a=a.out, b=0).combine("FailOn.x"), name="G").out))
+    return a.out, s.out
