@@ -24,3 +24,68 @@ def task_instances(dag_run: Any) -> dict[tuple[str, int], Any]:
 def states(dag_run: Any) -> dict[tuple[str, int], str]:
     """(task_id, map_index) -> state name."""
     return {k: str(ti.state) if ti.state else "none" for k, ti in task_instances(dag_run).items()}
+
+
+def clear_and_resume(dag: Any, dag_run: Any, keys: list[tuple[str, int]]) -> Any:
+    """Clear the given task instances (as the UI's Clear does) and run the same DAG run on.
+
+    Tasks run in this process the way ``dag.test()`` runs them (Airflow's own
+    ``_run_task``), scheduled by the DagRun's own ``update_state``.
+    """
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance, clear_task_instances
+    from airflow.sdk import DagRunState, TaskInstanceState
+    from airflow.sdk.definitions.dag import _run_task
+    from airflow.serialization.serialized_objects import DagSerialization
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    scheduler_dag = DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag))
+    with create_session() as session:
+        tis = session.scalars(
+            select(TaskInstance).where(
+                TaskInstance.dag_id == dag_run.dag_id, TaskInstance.run_id == dag_run.run_id
+            )
+        ).all()
+        chosen = [ti for ti in tis if (ti.task_id, ti.map_index) in set(keys)]
+        assert len(chosen) == len(keys), (keys, [(t.task_id, t.map_index) for t in tis])
+        clear_task_instances(chosen, session, dag_run_state=DagRunState.RUNNING)
+    with create_session() as session:
+        dr = session.scalars(
+            select(DagRun).where(DagRun.dag_id == dag_run.dag_id, DagRun.run_id == dag_run.run_id)
+        ).one()
+        dr.dag = scheduler_dag
+        dr.state = DagRunState.RUNNING
+        session.commit()
+        while dr.state == DagRunState.RUNNING:
+            session.expire_all()
+            schedulable, _ = dr.update_state(session=session)
+            for ti in schedulable:
+                if ti.state != TaskInstanceState.UP_FOR_RESCHEDULE:
+                    ti.try_number += 1
+                ti.state = TaskInstanceState.SCHEDULED
+            session.commit()
+            ready = [
+                ti
+                for ti in dr.get_task_instances(session=session)
+                if ti.state == TaskInstanceState.SCHEDULED
+            ]
+            for ti in ready:
+                _run_task(ti=ti, task=dag.task_dict[ti.task_id])
+    with create_session() as session:
+        dr = session.scalars(
+            select(DagRun).where(DagRun.dag_id == dag_run.dag_id, DagRun.run_id == dag_run.run_id)
+        ).one()
+        session.expunge(dr)
+    return dr
+
+
+def executions(log_dir: Any) -> dict[str, int]:
+    """How many times each element ran: the counting tasks write one file per execution."""
+    import collections
+    import os
+
+    counts: collections.Counter[str] = collections.Counter()
+    for name in os.listdir(log_dir):
+        counts[name.split(".")[0]] += 1
+    return dict(counts)

@@ -1,0 +1,30 @@
+"""Tasks that record every execution as a file, so tests count how many jobs really ran."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+from plait import python
+
+
+@python.define
+def Flaky(x: int, log_dir: str, bad: int = -1) -> int:
+    """2 * x; fails for x == bad until ``log_dir/../fixed`` exists. Logs each execution."""
+    with open(os.path.join(log_dir, f"{x}.{uuid.uuid4().hex}"), "w"):
+        pass
+    if x == bad and not os.path.exists(os.path.join(os.path.dirname(log_dir), "fixed")):
+        raise ValueError(f"element {x} is broken")
+    return 2 * x
+
+
+@python.define
+def FailsOnce(x: int, log_dir: str, bad: int = -1) -> int:
+    """x + 1; for x == bad fails on the first execution only. Logs each execution."""
+    with open(os.path.join(log_dir, f"{x}.{uuid.uuid4().hex}"), "w"):
+        pass
+    flag = os.path.join(os.path.dirname(log_dir), f"failed-once-{x}")
+    if x == bad and not os.path.exists(flag):
+        open(flag, "w").close()
+        raise RuntimeError(f"transient failure of element {x}")
+    return x + 1
