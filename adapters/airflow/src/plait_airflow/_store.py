@@ -21,7 +21,7 @@ import json
 import os
 import pickle
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 
@@ -138,10 +138,11 @@ def from_xcom(value: Any, cache_root: str) -> Any:
         for key in value.get("index", []):
             out = out[key]
         return out
-    if isinstance(value, list):
-        return [from_xcom(v, cache_root) for v in value]
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {k: from_xcom(v, cache_root) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        # lists, and Airflow's lazy XCom sequences (mapped upstream results)
+        return [from_xcom(v, cache_root) for v in value]
     return value
 
 

@@ -1,0 +1,57 @@
+"""An Airflow DAG built from a plait workflow: drop this file into your dags folder.
+
+    export PLAIT_CACHE_ROOT=/shared/plait-cache     # a path every Airflow worker sees
+    airflow dags test plait_powers                  # or trigger it from the UI
+
+The DAG mirrors the workflow: ``TenToThePower`` is a task group whose ``run``
+task is mapped over ``ps`` (one task instance per job, labelled ``p=1``,
+``p=2``, ...), ``Sum`` is one task, ``outputs`` pushes the results. Jobs run
+through plait's cache, so rerunning the DAG, or running the same workflow with
+``plait.Submitter`` on the same cache, does not run them again.
+
+The tasks are defined here to keep the example in one file. To share cached
+results between DAG files (or with ``Submitter`` runs), define them in an
+importable module: a task's identity includes the module it is defined in.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+
+from plait import python, workflow
+from plait_airflow import to_dag
+
+
+@python.define
+def TenToThePower(p: int) -> int:
+    """Ten to the power ``p``."""
+    return 10**p
+
+
+@python.define
+def Sum(xs: list[int]) -> int:
+    """The sum of ``xs``."""
+    return sum(xs)
+
+
+@workflow.define(outputs=["powers", "total"])
+def Powers(ps: list[int]) -> tuple[list[int], int]:
+    """Powers of ten over ``ps``, and their sum."""
+    pw = workflow.add(TenToThePower().split(p=ps).combine("p"))
+    total = workflow.add(Sum(xs=pw.out))
+    return pw.out, total.out
+
+
+dag = to_dag(
+    Powers(ps=[1, 2, 3, 4, 5]),
+    dag_id="plait_powers",
+    cache_root=os.environ.get("PLAIT_CACHE_ROOT", "/tmp/plait-airflow-cache"),
+    # Airflow options per node, for the tasks that run its jobs
+    node_options={
+        "TenToThePower": {"retries": 2, "retry_delay": datetime.timedelta(seconds=10)},
+    },
+    schedule=None,
+    catchup=False,
+    tags=["plait", "example"],
+)
