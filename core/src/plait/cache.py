@@ -35,6 +35,7 @@ LOCK_FILE = ".lock"
 #: an empty or foreign file) is taken as abandoned unless its owner renews it
 LOCK_LEASE = 60.0
 _HOST = socket.gethostname()
+_HOST_JSON = json.dumps(_HOST).encode()
 
 
 def default_cache_root() -> Path:
@@ -106,7 +107,8 @@ def save_result(cache_dir: str, result: Result) -> None:
 
 
 def _owner_line() -> bytes:
-    return json.dumps({"pid": os.getpid(), "host": _HOST, "time": time.time()}).encode() + b"\n"
+    """``{"pid": ..., "host": ..., "time": ...}`` and a newline: who holds a lock."""
+    return b'{"pid": %d, "host": %s, "time": %.3f}\n' % (os.getpid(), _HOST_JSON, time.time())
 
 
 def save_error(cache_dir: str, errors: Sequence[ErrorInfo]) -> None:

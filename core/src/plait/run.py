@@ -66,7 +66,8 @@ def execute_job(job: Job) -> Result:
 def _execute(job: Job, lock: JobLock) -> Result:
     wall0 = time.perf_counter()
     cpu0 = time.process_time()
-    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # only shell tasks start child processes whose usage counts
+    children0 = resource.getrusage(resource.RUSAGE_CHILDREN) if job.kind == "shell" else None
     try:
         outputs = job.definition._execute(job.cache_dir, job.environment)  # type: ignore[attr-defined]
     except Exception as exc:
@@ -87,10 +88,13 @@ def _execute(job: Job, lock: JobLock) -> Result:
     return result
 
 
-def _runtime(wall0: float, cpu0: float, children0: resource.struct_rusage) -> Runtime:
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    child_cpu = (children.ru_utime - children0.ru_utime) + (children.ru_stime - children0.ru_stime)
-    rss_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, children.ru_maxrss)
+def _runtime(wall0: float, cpu0: float, children0: resource.struct_rusage | None) -> Runtime:
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    child_cpu = 0.0
+    if children0 is not None:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        child_cpu = children.ru_utime - children0.ru_utime + children.ru_stime - children0.ru_stime
+        rss_kb = max(rss_kb, children.ru_maxrss)
     return Runtime(
         wall=time.perf_counter() - wall0,
         cpu=time.process_time() - cpu0 + child_cpu,
