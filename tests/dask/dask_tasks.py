@@ -122,9 +122,10 @@ def Sized(x: int) -> int:
     return x
 
 
-@python.define(outputs=["value", "slurm_job_id", "host"])
-def WhereAmI(x: int) -> tuple[int, str, str]:
-    """x squared, and the SLURM job (if any) and host that ran it."""
+@python.define(outputs=["value", "slurm_job_id", "host"], cpus=1, memory="200MB")
+def WhereAmI(x: int, seconds: float = 0.0) -> tuple[int, str, str]:
+    """x squared, and the SLURM job (if any) and host that ran it; needs 1 CPU, 200 MB."""
+    time.sleep(seconds)
     return x * x, os.environ.get("SLURM_JOB_ID", ""), socket.gethostname()
 
 

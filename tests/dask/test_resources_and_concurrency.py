@@ -32,22 +32,20 @@ def test_two_independent_nodes_run_concurrently_on_two_workers(
 
 
 def test_declared_resources_become_dask_worker_resources(client: Any, cache: Path) -> None:
-    from distributed import get_task_stream
+    from plait_dask import DaskWorker
 
-    with get_task_stream(client) as ts, Submitter(
-        worker="dask", client=client, cache_root=cache
-    ) as sub:
-        result = sub(Small().split(x=[1, 2, 3]))
-    assert result.outputs.out == [2, 3, 4]
-    keys = [t["key"] for t in ts.data]
-    restrictions = client.run_on_scheduler(
-        lambda dask_scheduler, keys=keys: [
-            dask_scheduler.tasks[k].resource_restrictions
-            for k in keys
-            if k in dask_scheduler.tasks
-        ]
-    )
-    assert restrictions and all(r == {"cpus": 1, "memory": 100e6} for r in restrictions)
+    with DaskWorker(client=client) as worker:
+        with Submitter(worker=worker, cache_root=cache) as sub:
+            result = sub(Small().split(x=[1, 2, 3]))
+        assert result.outputs.out == [2, 3, 4]
+        keys = [f.key for f in worker._held.values()]  # finished futures are still held
+        restrictions = client.run_on_scheduler(
+            lambda dask_scheduler, keys=keys: [
+                dask_scheduler.tasks[k].resource_restrictions for k in keys
+            ]
+        )
+    assert len(restrictions) == 3
+    assert all(r == {"cpus": 1, "memory": 100e6} for r in restrictions)
 
 
 @pytest.mark.timeout(60)

@@ -34,6 +34,7 @@ is never run again: a recomputed task just reads the stored result.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import pickle
@@ -79,15 +80,68 @@ def job_resources(job: Job) -> dict[str, float] | None:
     return res.as_dict() if res else None
 
 
-def _run_payload(payload: bytes, label: str, *upstream: Any) -> Result:
+class _JobPickler(cloudpickle.Pickler):
+    """Pickles a job with its definition class left out (sent once, as its own Dask key)."""
+
+    def __init__(self, file: io.BytesIO, cls: type, digest: str) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._cls = cls
+        self._digest = digest
+
+    def persistent_id(self, obj: Any) -> str | None:
+        return self._digest if obj is self._cls else None
+
+
+class _JobUnpickler(pickle.Unpickler):
+    def __init__(self, file: io.BytesIO, cls: type) -> None:
+        super().__init__(file)
+        self._cls = cls
+
+    def persistent_load(self, pid: Any) -> type:
+        return self._cls
+
+
+#: definition classes already unpickled in this (Dask worker) process, by digest
+_CLASSES: dict[str, type] = {}
+
+
+def _encode_class(cls: type) -> tuple[str, bytes]:
+    """A definition class pickled by value once; its digest names it."""
+    import hashlib
+
+    blob = cloudpickle.dumps(cls, protocol=pickle.HIGHEST_PROTOCOL)
+    return hashlib.blake2b(blob, digest_size=8).hexdigest(), blob
+
+
+def _encode_job(job: Job, cls: type, digest: str) -> bytes:
+    buf = io.BytesIO()
+    _JobPickler(buf, cls, digest).dump(job)
+    return buf.getvalue()
+
+
+def _decode_job(payload: bytes, class_blob: tuple[str, bytes] | None) -> Job:
+    if class_blob is None:
+        return cloudpickle.loads(payload)  # type: ignore[no-any-return]
+    digest, blob = class_blob
+    cls = _CLASSES.get(digest)
+    if cls is None:
+        cls = _CLASSES[digest] = cloudpickle.loads(blob)
+    return _JobUnpickler(io.BytesIO(payload), cls).load()  # type: ignore[no-any-return]
+
+
+def _run_payload(
+    payload: bytes, label: str, class_blob: tuple[str, bytes] | None = None, upstream: Any = ()
+) -> Result:
     """The Dask task of one job: unpickle it and run it through the cache.
 
-    ``upstream`` are the results of the jobs it reads (passed as futures, so
-    Dask places the job near them and recomputes them, from the cache, if
-    they were lost); the job itself already carries its resolved inputs.
+    ``class_blob`` is the job's definition class, shipped once per worker as
+    a Dask dependency instead of inside every job. ``upstream`` are the
+    results of the jobs it reads (passed as futures, so Dask places the job
+    near them and recomputes them, from the cache, if they were lost); the
+    job itself already carries its resolved inputs.
     """
     try:
-        job = cloudpickle.loads(payload)
+        job = _decode_job(payload, class_blob)
         return run_job(job)
     except Exception as exc:  # a job that cannot even start is a failed job, not a lost task
         return _failed(label, "", exc)
@@ -191,6 +245,8 @@ class DaskWorker(Worker):
         self._fits: dict[Resources, str | None] = {}
         self._completed: Any = None
         self._rejected: list[tuple[Job, Result]] = []  # jobs that can never fit
+        self._to_submit: list[tuple[Job, int]] = []  # (job, attempt), sent at the next wait
+        self._class_futures: dict[type, tuple[str, Any]] = {}  # class -> (digest, future)
 
         if scheduler is not None:
             return
@@ -237,12 +293,13 @@ class DaskWorker(Worker):
             if problem is not None:
                 self._rejected.append((job, _failed(job.label, job.cache_dir, problem)))
                 return
-        self._submit(job, 1, resources)
+        self._to_submit.append((job, 1))
 
     def wait(self) -> list[tuple[Job, Result]]:
         """Block until at least one job has finished; return every finished one."""
         if self.scheduler is not None:
             return self._wait_local()
+        self._flush()
         if self._rejected:
             done, self._rejected = self._rejected, []
             return done
@@ -252,11 +309,14 @@ class DaskWorker(Worker):
             finished = self._finished(futures)
             if finished:
                 return finished
+            self._flush()  # resubmitted lost jobs
 
     def close(self) -> None:
         """Release held futures; close the client and cluster this worker created."""
         self._held.clear()
         self._futures.clear()
+        self._to_submit.clear()
+        self._class_futures.clear()
         if self._completed is not None:
             self._completed.clear()
         while self._owned:
@@ -267,16 +327,51 @@ class DaskWorker(Worker):
                 logger.warning("closing %r failed", obj, exc_info=True)
 
     # -- distributed --------------------------------------------------------
-    def _submit(self, job: Job, attempt: int, resources: dict[str, float] | None) -> None:
+    def _flush(self) -> None:
+        """Send the jobs submitted since the last wait: one ``client.map`` per resource set.
+
+        Batching keeps the per-job cost near raw Dask's (one scheduler message
+        for many tasks instead of one each).
+        """
+        if not self._to_submit:
+            return
         assert self._client is not None
-        payload = cloudpickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-        deps = [self._held[c] for c in job.upstream if c in self._held]
-        key = dask_key(job, attempt)
-        future = self._client.submit(
-            _run_payload, payload, job.label, *deps, key=key, resources=resources, pure=False
-        )
-        self._futures[key] = (job, attempt)
-        self._completed.add(future)
+        batches: dict[Any, list[tuple[Job, int]]] = {}
+        for job, attempt in self._to_submit:
+            res = job_resources(job)
+            batches.setdefault(tuple(sorted(res.items())) if res else None, []).append(
+                (job, attempt)
+            )
+        self._to_submit = []
+        for res_key, entries in batches.items():
+            payloads, labels, classes, deps, keys = [], [], [], [], []
+            for job, attempt in entries:
+                cls = type(job.definition)
+                known = self._class_futures.get(cls)
+                if known is None:
+                    digest, blob = _encode_class(cls)
+                    name = f"plait-class-{cls.__name__}-{digest}"
+                    fut = self._client.scatter({name: (digest, blob)}, broadcast=False)[name]
+                    known = self._class_futures[cls] = (digest, fut)
+                payloads.append(_encode_job(job, cls, known[0]))
+                labels.append(job.label)
+                classes.append(known[1])
+                deps.append([self._held[c] for c in job.upstream if c in self._held])
+                key = dask_key(job, attempt)
+                keys.append(key)
+                self._futures[key] = (job, attempt)
+            futures = self._client.map(
+                _run_payload,
+                payloads,
+                labels,
+                classes,
+                deps,
+                key=keys,
+                resources=dict(res_key) if res_key else None,
+                pure=False,
+                batch_size=None,
+            )
+            self._completed.update(futures)
 
     def _finished(self, futures: list[Future]) -> list[tuple[Job, Result]]:
         assert self._client is not None
@@ -299,7 +394,7 @@ class DaskWorker(Worker):
                     "Dask lost job %s (%s); submitting it again (%d/%d)",
                     job.label, exc, attempt, self.retries,
                 )
-                self._submit(job, attempt + 1, job_resources(job))
+                self._to_submit.append((job, attempt + 1))
                 continue
             message = f"Dask could not run the job after {attempt} attempt(s): {exc!r}"
             out.append((job, _failed(job.label, job.cache_dir, message)))

@@ -1,0 +1,114 @@
+"""plait on Dask against raw Dask, and against the cf worker (issue 4, item 5).
+
+Prints figures only (no assertions on time). Run it from the repository root::
+
+    python benchmarks/bench_dask.py            # 10,000 jobs vs client.map; 1,000 dask vs cf
+    python benchmarks/bench_dask.py --n 2000   # smaller
+    python benchmarks/bench_dask.py --profile  # where the client-side time goes (cProfile)
+
+(a) N trivial jobs through plait (``worker="dask"``) on a LocalCluster of 2
+single-threaded worker processes, against ``client.map`` of the same function
+on the same cluster (goal: plait <= 1.5x raw Dask), each with a fresh cache;
+(b) a 1,000-job split through dask against the cf worker with 2 processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import tempfile
+import time
+from pathlib import Path
+
+from plait import Submitter, python
+
+
+def trivial(x: int) -> int:
+    """The raw function."""
+    return x + 1
+
+
+@python.define
+def Trivial(x: int) -> int:
+    """The same function as a plait task."""
+    return x + 1
+
+
+def _plait(n: int, root: Path, **worker: object) -> float:
+    t0 = time.perf_counter()
+    with Submitter(cache_root=root, **worker) as sub:  # type: ignore[arg-type]
+        result = sub(Trivial().split(x=list(range(n))))
+    elapsed = time.perf_counter() - t0
+    assert not result.errored and result.outputs.out[-1] == n
+    return elapsed
+
+
+def _raw(client: object, n: int) -> float:
+    t0 = time.perf_counter()
+    futures = client.map(trivial, range(n), pure=False)  # type: ignore[attr-defined]
+    values = client.gather(futures)  # type: ignore[attr-defined]
+    elapsed = time.perf_counter() - t0
+    assert values[-1] == n
+    del futures
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=10_000, help="jobs in (a) (default 10,000)")
+    parser.add_argument("--split", type=int, default=1_000, help="jobs in (b) (default 1,000)")
+    parser.add_argument("--repeat", type=int, default=2, help="best of this many runs")
+    parser.add_argument("--profile", action="store_true", help="cProfile plait's run in (a)")
+    args = parser.parse_args()
+
+    from distributed import Client, LocalCluster
+
+    tmp = Path(tempfile.mkdtemp(prefix="plait-bench-dask-"))
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as cluster, Client(cluster) as client:
+        _raw(client, 200)  # warm up both paths (imports on the workers)
+        _plait(200, tmp / "warm", worker="dask", client=client)
+
+        raw = min(_raw(client, args.n) for _ in range(args.repeat))
+        runs = [
+            _plait(args.n, tmp / f"a{i}", worker="dask", client=client)
+            for i in range(args.repeat)
+        ]
+        via = min(runs)
+        t0 = time.perf_counter()
+        _plait(args.n, tmp / "a0", worker="dask", client=client)
+        cached = time.perf_counter() - t0
+        print(f"(a) {args.n} trivial jobs on LocalCluster(2 workers x 1 thread):")
+        print(f"    raw client.map + gather   {raw:7.2f} s   ({raw / args.n * 1e3:.2f} ms/job)")
+        print(f"    plait worker='dask'       {via:7.2f} s   ({via / args.n * 1e3:.2f} ms/job)")
+        print(f"    plait / raw               {via / raw:7.2f} x  (goal <= 1.5 x)")
+        print(f"    plait rerun, all cached   {cached:7.2f} s")
+
+        if args.profile:
+            prof = cProfile.Profile()
+            prof.enable()
+            _plait(args.n, tmp / "profiled", worker="dask", client=client)
+            prof.disable()
+            out = io.StringIO()
+            pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(30)
+            print(out.getvalue())
+
+        dask_split = min(
+            _plait(args.split, tmp / f"b-dask{i}", worker="dask", client=client)
+            for i in range(args.repeat)
+        )
+    cf_split = min(
+        _plait(args.split, tmp / f"b-cf{i}", worker="cf", n_procs=2) for i in range(args.repeat)
+    )
+    print(f"(b) {args.split}-job split, empty cache:")
+    print(f"    dask (LocalCluster, 2 workers)  {dask_split:7.2f} s")
+    print(f"    cf (2 processes)                {cf_split:7.2f} s")
+    print(f"    dask / cf                       {dask_split / cf_split:7.2f} x")
+    print(f"(cache roots under {tmp})")
+
+
+if __name__ == "__main__":
+    main()
