@@ -22,8 +22,3 @@ def cache(tmp_path: Path) -> Path:
 def worker(request: pytest.FixtureRequest) -> str:
     """Each embedded worker in turn."""
     return str(request.param)
-
-
-def job_dirs(root: Path) -> set[str]:
-    """Names of the job directories holding a result under ``root``."""
-    return {p.parent.name for p in root.glob("*/result.pkl")}

@@ -12,8 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import job_dirs
-from tasks import CALLS_DIR_ENV, Copy, TenToThePower, calls
+from core_tasks import CALLS_DIR_ENV, Copy, TenToThePower, calls, job_dirs
 
 from plait import Submitter, TaskHooks, load_result, python
 from plait.cache import LOCK_FILE, JobLock
@@ -105,7 +104,7 @@ RACE_SCRIPT = textwrap.dedent(
     import sys, time
     sys.path[:0] = [{tests!r}, {src!r}]
     from plait import Submitter
-    from tasks import Sleep
+    from core_tasks import Sleep
     start = float(sys.argv[1])
     while time.time() < start:
         time.sleep(0.001)
@@ -142,7 +141,7 @@ KILL_SCRIPT = textwrap.dedent(
     import sys
     sys.path[:0] = [{tests!r}, {src!r}]
     from plait import Submitter
-    from tasks import WaitFor
+    from core_tasks import WaitFor
     Submitter(cache_root=sys.argv[1])(WaitFor(path=sys.argv[2]))
     """
 )
@@ -165,7 +164,7 @@ def test_sigkill_mid_job_leaves_nothing_taken_as_a_result(cache: Path, tmp_path:
     assert load_result(job_dir) is None
     assert (job_dir / LOCK_FILE).exists()  # the dead owner's lock is left behind
 
-    from tasks import WaitFor
+    from core_tasks import WaitFor
 
     go.write_text("go")
     os.environ[CALLS_DIR_ENV] = str(log)

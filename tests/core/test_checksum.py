@@ -18,7 +18,7 @@ CHECKSUM_SCRIPT = textwrap.dedent(
     import sys
     sys.path[:0] = [{tests!r}, {src!r}]
     import plait
-    from tasks import Add, Powers, Copy
+    from core_tasks import Add, Powers, Copy
     jobs = plait.compile(Add(b=2).split(a=[1, 2, 3]), cache_root="/nowhere").static_jobs("Add")
     print(*[j.checksum for j in jobs])
     wf = plait.compile(Powers(ps=[1, 2]), cache_root="/nowhere", inline=False)

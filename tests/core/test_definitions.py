@@ -6,8 +6,8 @@ from pathlib import Path
 
 import attrs
 import pytest
+from core_tasks import Copy, DivMod, TenToThePower
 from fileformats.generic import File
-from tasks import Copy, DivMod, TenToThePower
 
 from plait import InputError, StateError, python, shell
 from plait.fields import MISSING

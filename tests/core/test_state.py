@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tasks import Add, Identity, Range, Sum
+from core_tasks import Add, Identity, Range, Sum
 
 from plait import StateError, Submitter, python, workflow
 

@@ -10,9 +10,7 @@ from pathlib import Path
 
 import cloudpickle
 import pytest
-from conftest import job_dirs
-from fileformats.generic import File
-from tasks import (
+from core_tasks import (
     CALLS_DIR_ENV,
     VOXEL_SCRIPT,
     Add,
@@ -24,7 +22,9 @@ from tasks import (
     TenToThePower,
     Voxel,
     calls,
+    job_dirs,
 )
+from fileformats.generic import File
 
 from plait import (
     GraphError,
@@ -250,7 +250,7 @@ def test_scalar_splitter_with_inherited_axis_that_has_no_meaning(cache: Path) ->
 
 
 def test_combining_an_axis_an_inner_split_depends_on(cache: Path) -> None:
-    from tasks import Identity, Range
+    from core_tasks import Identity, Range
 
     @workflow.define
     def Wf(ns: list[int]) -> list[int]:

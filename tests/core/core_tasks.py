@@ -23,6 +23,11 @@ def calls(path: Path) -> list[str]:
     return path.read_text().split() if path.exists() else []
 
 
+def job_dirs(root: Path) -> set[str]:
+    """Names of the job directories holding a result under ``root``."""
+    return {p.parent.name for p in root.glob("*/result.pkl")}
+
+
 @python.define
 def TenToThePower(p: int) -> int:
     """Ten to the power ``p``.
