@@ -359,3 +359,60 @@ def test_progress_reports_every_job(cache: Path) -> None:
         ("finished", "TenToThePower[p=1]"),
         ("finished", "TenToThePower[p=2]"),
     ]
+
+
+def test_resources_declared_on_definition_or_node(cache: Path) -> None:
+    from plait import Resources
+
+    @python.define(cpus=2, memory="1GB")
+    def Heavy(x: int) -> int:
+        return x
+
+    @workflow.define
+    def Wf(x: int) -> int:
+        a = workflow.add(Heavy(x=x))
+        return workflow.add(Heavy(x=a.out), name="Bigger", memory="4GiB").out
+
+    graph = compile(Wf(x=1), cache_root=cache)
+    assert graph.nodes["Heavy"].resources == Resources(cpus=2, memory=1_000_000_000)
+    assert graph.nodes["Bigger"].resources == Resources(memory=4 * 1024**3)
+    jobs = graph.static_jobs("Heavy")
+    assert jobs is not None and jobs[0].resources == Resources(cpus=2, memory="1GB")
+
+
+def test_container_environments_build_the_command_line(cache: Path, tmp_path: Path) -> None:
+    from core_tasks import Copy
+
+    from plait.environments import Apptainer, Docker, Native
+
+    src = tmp_path / "in.txt"
+    src.write_text("x")
+    task = Copy(in_file=src)
+    args = task.command_args("/jobs/shell-1")
+    assert Native().wrap(args, "/jobs/shell-1", task) == args
+    docker = Docker("alpine:3").wrap(args, "/jobs/shell-1", task)
+    assert docker[:5] == ["docker", "run", "--rm", "-w", "/jobs/shell-1"]
+    assert ["-v", f"{tmp_path}:{tmp_path}"] == docker[docker.index(f"{tmp_path}:{tmp_path}") - 1 :][
+        :2
+    ]
+    assert docker[-4:] == ["alpine:3", "cp", str(src), "/jobs/shell-1/out_file"]
+    app = Apptainer("img.sif").wrap(args, "/jobs/shell-1", task)
+    assert app[:4] == ["apptainer", "exec", "--pwd", "/jobs/shell-1"]
+    assert "-B" in app and app[-4:] == ["img.sif", "cp", str(src), "/jobs/shell-1/out_file"]
+
+
+def test_environment_is_used_to_run_shell_jobs(cache: Path, tmp_path: Path) -> None:
+    import attrs as _attrs
+
+    from plait import shell
+
+    @_attrs.frozen
+    class Prefixed:
+        """Runs the command through `env` (a stand-in for a container runtime)."""
+
+        def wrap(self, args: list[str], job_dir: str, task: object) -> list[str]:
+            return ["env", "PLAIT_IN_ENV=yes", *args]
+
+    Show = shell.define("sh -c <script:str>", name="Show")
+    out = Submitter(cache_root=cache, environment=Prefixed())(Show(script="echo $PLAIT_IN_ENV"))
+    assert out.outputs.stdout == "yes\n"

@@ -43,6 +43,7 @@ class Node:
     own: tuple[Axis, ...]
     combined: tuple[Axis, ...]
     zipped: tuple[tuple[str, Axis], ...] = ()
+    requested: Resources | None = None
 
     @property
     def kind(self) -> str:
@@ -61,8 +62,8 @@ class Node:
 
     @property
     def resources(self) -> Resources | None:
-        """Resources each job of this node needs, if declared."""
-        return type(self.definition)._resources
+        """Resources each job of this node needs: set on the node, else on its definition."""
+        return self.requested or type(self.definition)._resources
 
     @property
     def is_split(self) -> bool:

@@ -27,6 +27,7 @@ from .definition import TaskDef, make_definition_class
 from .errors import DefinitionError, GraphError, InputError
 from .fields import MISSING, Field, LazyOut, is_lazy
 from .python import _type_hints, output_fields, parse_docstring_params
+from .resources import Resources, make_resources
 
 if TYPE_CHECKING:
     from .graph import Node
@@ -103,7 +104,7 @@ class _Builder:
         self.workflow = workflow
         self.nodes: dict[str, Node] = {}
 
-    def add(self, defn: TaskDef, name: str | None) -> NodeHandle:
+    def add(self, defn: TaskDef, name: str | None, resources: Resources | None) -> NodeHandle:
         from .graph import node_state
 
         if not isinstance(defn, TaskDef):
@@ -123,6 +124,8 @@ class _Builder:
                     "node of this workflow"
                 )
         spec = node_state(name, defn, self.nodes)
+        if resources:
+            spec = attrs.evolve(spec, requested=resources)
         self.nodes[name] = spec
         return NodeHandle(spec)
 
@@ -150,16 +153,24 @@ class _Builder:
         return Construction(nodes=dict(self.nodes), outputs=outputs)
 
 
-def add(defn: TaskDef, name: str | None = None) -> NodeHandle:
+def add(
+    defn: TaskDef,
+    name: str | None = None,
+    *,
+    cpus: int | None = None,
+    memory: int | str | None = None,
+) -> NodeHandle:
     """Add a task (or nested workflow) as a node of the workflow being constructed.
 
     ``name`` defaults to the definition's class name and must be unique.
-    Returns a handle whose attributes (``node.out``) are lazy output references.
+    ``cpus`` and ``memory`` set what each job of this node needs (overriding
+    what the definition declares). Returns a handle whose attributes
+    (``node.out``) are lazy output references.
     """
     stack = _stack()
     if not stack:
         raise GraphError("workflow.add() may only be called inside a @workflow.define function")
-    return stack[-1].add(defn, name)
+    return stack[-1].add(defn, name, make_resources(cpus, memory))
 
 
 @overload
