@@ -20,24 +20,24 @@ import textwrap
 import time
 from pathlib import Path
 
-TASKS = '''
+TASKS = """
 from plait import python
 
 @python.define
 def TenToThePower(p: int) -> int:
     return 10 ** p
-'''
+"""
 
-PLAIT_DAG = '''
+PLAIT_DAG = """
 import os
 from bench_tasks import TenToThePower
 from plait_airflow import to_dag
 
 dag = to_dag(TenToThePower().split(p=list(range({n}))), dag_id="bench_plait",
              cache_root=os.environ.get("BENCH_CACHE", "/tmp/bench-cache"), schedule=None)
-'''
+"""
 
-TASKFLOW_DAG = '''
+TASKFLOW_DAG = """
 from airflow.sdk import dag, task
 
 @dag(dag_id="bench_taskflow", schedule=None)
@@ -64,7 +64,7 @@ def bench_taskflow_map_only():
     ten_to_the_power.expand(p=list(range({n})))
 
 bench_taskflow_map_only()
-'''
+"""
 
 
 def main() -> None:

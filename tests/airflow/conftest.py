@@ -94,4 +94,3 @@ class DagFiles:
 def dag_files(dags_folder: Path) -> DagFiles:
     """Place DAG files in DAGS_FOLDER and load them."""
     return DagFiles(dags_folder)
-

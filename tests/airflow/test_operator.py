@@ -77,7 +77,10 @@ def test_operator_expand_shares_the_cache_with_to_dag(dag_files: Any, tmp_path: 
     labels = {mi: ti.rendered_map_index for (tid, mi), ti in tis.items() if tid == "powers"}
     assert labels == {0: "p=1", 1: "p=2", 2: "p=3", 3: "p=4"}
     assert [_xcom(run, "powers", map_index=i) for i in range(4)] == [
-        {"out": 10}, {"out": 100}, {"out": 1000}, {"out": 10000}
+        {"out": 10},
+        {"out": 100},
+        {"out": 1000},
+        {"out": 10000},
     ]
     assert _xcom(run, "total") == {"out": 11110}
     assert _xcom(run, "total", key="out") == 11110
@@ -132,7 +135,11 @@ def test_operator_failure_files_and_references(dag_files: Any, tmp_path: Path) -
     assert str(run.state) == "failed"
     # a file output is pushed as a path string into the job's cache directory
     copied = _xcom(run, "copy", key="out_file")
-    assert isinstance(copied, str) and copied.startswith(str(cache)) and Path(copied).read_text() == "hello"
+    assert (
+        isinstance(copied, str)
+        and copied.startswith(str(cache))
+        and Path(copied).read_text() == "hello"
+    )
     assert _xcom(run, "read") == {"out": "hello"}
     # a value XCom cannot carry goes as a reference into the cache, resolved downstream
     ref = _xcom(run, "make_set", key="out")

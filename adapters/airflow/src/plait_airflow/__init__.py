@@ -19,8 +19,7 @@ must see; XCom carries only small references. See docs/airflow.md.
 
 from __future__ import annotations
 
-from typing import Any
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .dag import to_dag
@@ -46,9 +45,7 @@ def get_provider_info() -> dict[str, Any]:
                 "tags": ["software"],
             }
         ],
-        "operators": [
-            {"integration-name": "plait", "python-modules": ["plait_airflow.operators"]}
-        ],
+        "operators": [{"integration-name": "plait", "python-modules": ["plait_airflow.operators"]}],
     }
 
 

@@ -132,9 +132,11 @@ def from_xcom(value: Any, cache_root: str) -> Any:
     """Resolve the references :func:`to_xcom` left in ``value`` (recursively)."""
     if is_ref(value):
         stored = load_output(value.get("cache_root", cache_root), value[REF_KEY])
-        out = stored.values(value["field"]) if isinstance(stored, NodeOutput) else stored[
-            value["field"]
-        ]
+        out = (
+            stored.values(value["field"])
+            if isinstance(stored, NodeOutput)
+            else stored[value["field"]]
+        )
         for key in value.get("index", []):
             out = out[key]
         return out

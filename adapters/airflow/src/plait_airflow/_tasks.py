@@ -167,7 +167,9 @@ class NodeOperator(_PlaitTask):
         try:
             jobs, skipped = graph.expand(self.node, self.upstream_outputs(context))
         except PlaitError as exc:
-            context["ti"].xcom_push("return_value", store_output(wf, graph.failed_output(self.node)))
+            context["ti"].xcom_push(
+                "return_value", store_output(wf, graph.failed_output(self.node))
+            )
             raise AirflowFailException(f"{self.node}: {exc}") from exc
         results = [plait.run_job(job) for job in jobs]
         for job, result in zip(jobs, results):

@@ -139,9 +139,9 @@ def to_dag(
                 else:
                     mapped = job_refs(wf.static_jobs(name), None)
                 opts.setdefault("map_index_template", MAP_INDEX_TEMPLATE)
-                run = RunOperator.partial(
-                    task_id="run", workflow=wf.key, node=name, **opts
-                ).expand(job_ref=mapped)
+                run = RunOperator.partial(task_id="run", workflow=wf.key, node=name, **opts).expand(
+                    job_ref=mapped
+                )
                 collect = CollectOperator(task_id="collect", workflow=wf.key, node=name)
                 run >> collect
                 if expand is not None:
@@ -149,8 +149,8 @@ def to_dag(
             out_tasks[name] = collect
             wf.output_tasks[name] = collect.task_id
         final = OutputsOperator(task_id=outputs_task_id, workflow=wf.key)
-        for task in out_tasks.values():
-            task >> final
+        for out_task in out_tasks.values():
+            out_task >> final
     return dag
 
 

@@ -167,4 +167,3 @@ class PlaitOperator(BaseOperator):
             if field != "return_value":
                 ti.xcom_push(field, value)
         return pushed
-
