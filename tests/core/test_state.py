@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from core_tasks import Add, Identity, Range, Sum
 
-from plait import StateError, Submitter, python, workflow
+from plait import InputError, StateError, Submitter, python, workflow
 
 
 @python.define
@@ -143,7 +143,7 @@ def test_combine_inherited_keeps_own_axis(cache: Path) -> None:
 
 
 @workflow.define
-def Uncombined(xs: list[int], bs: list[int]) -> list[int]:
+def Uncombined(xs: list[int], bs: list[int]) -> list[str]:
     a = workflow.add(Pair().split(["a", "c"], a=xs, c=bs))
     return a.out
 
@@ -207,3 +207,45 @@ def test_labels_show_the_state(cache: Path) -> None:
 def test_empty_split_combined_gives_empty_list(cache: Path) -> None:
     assert run(Add(b=1).split(a=[]).combine("a"), cache).out == []
     assert run(Add(b=1).split(a=[]), cache).out == []
+
+
+@workflow.define
+def ExplicitInheritedFirst(xs: list[int], bs: list[int]) -> list[int]:
+    a = workflow.add(Add(b=0).split(a=xs))
+    b = workflow.add(Add(a=a.out).split(["_Add", "b"], b=bs), name="Second")
+    return b.out
+
+
+def test_pydra_explicit_inherited_first_splitter(cache: Path) -> None:
+    out = run(ExplicitInheritedFirst(xs=[1, 2], bs=[10, 20, 30]), cache).out
+    assert out == [11, 21, 31, 12, 22, 32]
+
+
+def test_inherited_axes_cannot_be_placed_after_own_ones(cache: Path) -> None:
+    @workflow.define
+    def Wf(xs: list[int], bs: list[int]) -> list[int]:
+        a = workflow.add(Add(b=0).split(a=xs))
+        return workflow.add(Add(a=a.out).split(["b", "_Add"], b=bs), name="B").out
+
+    with pytest.raises(StateError, match=r"B: '_Add' must come first"):
+        Wf(xs=[1], bs=[2])(cache_root=cache)
+
+
+def test_downstream_combine_of_an_axis_a_ragged_axis_depends_on(cache: Path) -> None:
+    @workflow.define
+    def Wf(ns: list[int]) -> list[list[int]]:
+        r = workflow.add(Range().split(n=ns))
+        i = workflow.add(Identity().split(x=r.out), name="I")
+        return workflow.add(Identity(x=i.out).combine("Range.n"), name="J").out
+
+    with pytest.raises(StateError, match=r"J: cannot combine Range.n while keeping I.x"):
+        Wf(ns=[2, 3])(cache_root=cache)
+
+
+def test_workflow_output_type_is_checked_at_construction(cache: Path) -> None:
+    @workflow.define
+    def Wf(xs: list[int]) -> list[str]:
+        return workflow.add(Add(b=1).split(a=xs)).out
+
+    with pytest.raises(InputError, match=r"Wf: output 'out' is declared list\[str\]"):
+        Wf(xs=[1])(cache_root=cache)

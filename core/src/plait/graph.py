@@ -501,9 +501,15 @@ def node_state(name: str, defn: TaskDef, existing: Mapping[str, Any]) -> Node:
             refs = [f for f in fields if f.startswith("_")]
             own_fields = tuple(f for f in fields if not f.startswith("_"))
             if not refs:
-                own.append(Axis(name, own_fields))
-                continue
-            zipped.extend(_zip_inherited(name, refs, own_fields, fields, existing, inherited))
+                sources = [values[f] for f in own_fields if is_lazy(values[f])]
+                parents = {
+                    p for v in sources for a in existing[v.node].out_axes for p in (a, *a.parents)
+                }
+                own.append(Axis(name, own_fields, tuple(a for a in inherited if a in parents)))
+            elif len(fields) == 1:
+                _check_inherited_first(name, refs[0], own, existing, inherited)
+            else:
+                zipped.extend(_zip_inherited(name, refs, own_fields, fields, existing, inherited))
     split_fields = {f for ax in own for f in ax.fields} | {f for f, _ in zipped}
     for field, value in values.items():
         if value is MISSING and field not in split_fields and defn._inputs[field].mandatory:
@@ -517,10 +523,8 @@ def node_state(name: str, defn: TaskDef, existing: Mapping[str, Any]) -> Node:
             )
     all_axes = [*inherited, *own]
     combined = resolve_combined(all_axes, defn._combiner, name, dict(zipped))
-    for ax in own:
-        sources = [values[f] for f in ax.fields if is_lazy(values[f])]
-        depends = {a for v in sources for a in existing[v.node].out_axes}
-        lost = [a for a in depends if a in combined]
+    for ax in all_axes:
+        lost = [p for p in ax.parents if p in combined]
         if lost and ax not in combined:
             raise StateError(
                 f"{name}: cannot combine {lost[0].name} while keeping {ax.name}, "
@@ -537,6 +541,23 @@ def node_state(name: str, defn: TaskDef, existing: Mapping[str, Any]) -> Node:
     )
 
 
+def _check_inherited_first(
+    name: str, ref: str, own: list[Axis], existing: Mapping[str, Any], inherited: list[Axis]
+) -> None:
+    """``["_Up", "b"]``: Pydra's explicit form of the default, inherited axes first."""
+    up = ref[1:]
+    if up not in existing or not any(a in inherited for a in existing[up].out_axes):
+        raise StateError(
+            f"{name}: splitter refers to {ref!r}, but this node inherits no state from "
+            f"{up!r} (connect one of its outputs)"
+        )
+    if own:
+        raise StateError(
+            f"{name}: {ref!r} must come first in an outer splitter: inherited axes always "
+            f"vary slowest (write [{ref!r}, ...])"
+        )
+
+
 def _zip_inherited(
     name: str,
     refs: list[str],
@@ -546,12 +567,6 @@ def _zip_inherited(
     inherited: list[Axis],
 ) -> list[tuple[str, Axis]]:
     """``("_Up", "b")``: align own fields with the single axis inherited from ``Up``."""
-    if len(fields) == 1:
-        raise StateError(
-            f"{name}: splitter names {fields[0]!r} alone; an inherited state is split "
-            "already — use it in a scalar splitter with fields of this node, e.g. "
-            f"({fields[0]!r}, 'x')"
-        )
     if len(refs) > 1 or not own_fields:
         raise StateError(
             f"{name}: scalar splitter {fields!r} zips inherited states with each other; "

@@ -28,6 +28,9 @@ class Axis:
 
     node: str
     fields: tuple[str, ...]
+    #: axes this one is nested inside: its length may differ per element of them
+    #: (a split over upstream outputs that are lists)
+    parents: tuple[Axis, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @property
     def name(self) -> str:

@@ -28,6 +28,7 @@ from .errors import DefinitionError, GraphError, InputError
 from .fields import MISSING, Field, LazyOut, is_lazy
 from .python import _type_hints, output_fields, parse_docstring_params
 from .resources import Resources, make_resources
+from .typecheck import compatible, type_name
 
 if TYPE_CHECKING:
     from .graph import Node
@@ -147,8 +148,18 @@ class _Builder:
                     f"{self.workflow}: output {out_name!r} is a node; return one of its "
                     f"outputs, e.g. {value.name}.out"
                 )
-            if is_lazy(value) and value.node not in self.nodes:
-                raise GraphError(f"{self.workflow}: output {out_name!r} refers to {value!r}")
+            if is_lazy(value):
+                if value.node not in self.nodes:
+                    raise GraphError(f"{self.workflow}: output {out_name!r} refers to {value!r}")
+                given = value.type
+                if self.nodes[value.node].out_axes:  # gathered into one list at the output
+                    given = list[given]  # type: ignore[valid-type]
+                declared = wf._outputs[out_name].type
+                if not compatible(given, declared):
+                    raise InputError(
+                        f"{self.workflow}: output {out_name!r} is declared "
+                        f"{type_name(declared)}, but {value!r} gives {type_name(given)}"
+                    )
             outputs[out_name] = value
         return Construction(nodes=dict(self.nodes), outputs=outputs)
 
