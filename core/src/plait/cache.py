@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -104,6 +105,20 @@ def save_result(cache_dir: str, result: Result) -> None:
     with open(tmp, "wb") as f:
         f.write(_owner_line() + dump_result(result))
     os.replace(tmp, f"{cache_dir}/{RESULT_FILE}")
+
+
+def store_outputs(cache_dir: str, outputs: Any, runtime: Runtime | None = None) -> Result:
+    """Store the outputs of a job that ran elsewhere as its cached result.
+
+    For a workflow job whose nodes ran as separate host units (the driver,
+    the Airflow DAG): once stored, a rerun of the workflow reads this one
+    result. An existing result is kept.
+    """
+    result = Result(outputs=outputs, cache_dir=cache_dir, runtime=runtime or Runtime())
+    if load_result(cache_dir) is None:
+        os.makedirs(cache_dir, exist_ok=True)
+        save_result(cache_dir, result)
+    return result
 
 
 def _owner_line() -> bytes:

@@ -10,7 +10,6 @@ failure. Like ``dask/local.py``: plain dicts and a ready queue, one loop.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections import deque
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .cache import load_cached, save_result
+from .cache import load_cached, store_outputs
 from .errors import PlaitError
 from .graph import Graph, Job, NodeOutput, SkippedJob, compile
 from .hooks import TaskHooks
@@ -69,8 +68,7 @@ class RunOutcome:
             skipped=tuple(self.skipped),
         )
         if not self.errored:
-            os.makedirs(job.cache_dir, exist_ok=True)
-            save_result(job.cache_dir, result)
+            store_outputs(job.cache_dir, self.outputs, self.runtime)
         return result
 
 

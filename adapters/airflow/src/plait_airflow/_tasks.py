@@ -19,7 +19,6 @@ and run-time expansions are stored in the shared ``cache_root``
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,6 +28,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, Airfl
 
 import plait
 from plait import Graph, Job, NodeOutput, PlaitError, Result, SkippedJob
+from plait.cache import store_outputs
 
 from . import _store
 
@@ -301,17 +301,7 @@ class OutputsOperator(BaseOperator):
                 f"{graph.name}: some jobs failed or were skipped because of a failure:\n"
                 + _store.describe_failures(bad, wf.cache_root, kinds)
             )
-        if wf.top_job is not None:
-            _store_workflow_result(wf.top_job, outputs)
+        if wf.top_job is not None:  # the record Submitter's runs share
+            store_outputs(wf.top_job.cache_dir, outputs)
         base = {_store.REF_KEY: ref, "cache_root": wf.cache_root}
         return {f: _store.to_xcom(v, {**base, "field": f}) for f, v in outputs.items()}
-
-
-def _store_workflow_result(job: Job, outputs: dict[str, Any]) -> None:
-    # The same record the shared driver writes for a workflow job (RunOutcome.as_job_result).
-    from plait.cache import load_result, save_result
-
-    if load_result(job.cache_dir) is not None:
-        return
-    os.makedirs(job.cache_dir, exist_ok=True)
-    save_result(job.cache_dir, Result(outputs=outputs, cache_dir=job.path))
