@@ -66,16 +66,18 @@ def main() -> None:
     from distributed import Client, LocalCluster
 
     tmp = Path(tempfile.mkdtemp(prefix="plait-bench-dask-"))
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         _raw(client, 200)  # warm up both paths (imports on the workers)
         _plait(200, tmp / "warm", worker="dask", client=client)
 
         raw = min(_raw(client, args.n) for _ in range(args.repeat))
         runs = [
-            _plait(args.n, tmp / f"a{i}", worker="dask", client=client)
-            for i in range(args.repeat)
+            _plait(args.n, tmp / f"a{i}", worker="dask", client=client) for i in range(args.repeat)
         ]
         via = min(runs)
         t0 = time.perf_counter()

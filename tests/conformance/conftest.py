@@ -39,13 +39,16 @@ def conformance_dask_client() -> Iterator[Any]:
     """A distributed Client on a LocalCluster of 2 single-threaded worker processes."""
     from distributed import Client, LocalCluster
 
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",
-        resources={"cpus": 1},
-    ) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            resources={"cpus": 1},
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         yield client
 
 

@@ -87,7 +87,9 @@ def _run(defn: TaskDef, root: Path, options: dict[str, Any]) -> dict[str, Any]:
         "errored": result.errored,
         "failed": sorted(e.job for e in result.errors),
         "skipped": sorted(result.skipped),
-        "jobs": sorted(p.name for p in root.iterdir() if p.is_dir() and (p / "result.pkl").exists()),
+        "jobs": sorted(
+            p.name for p in root.iterdir() if p.is_dir() and (p / "result.pkl").exists()
+        ),
         "cache_dir": None if result.cache_dir is None else result.cache_dir.name,
     }
 

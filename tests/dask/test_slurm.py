@@ -28,7 +28,7 @@ def _queued(job_name: str) -> list[str]:
         text=True,
         check=True,
     ).stdout
-    return out.split("\n") if out.strip() else []
+    return out.strip().splitlines()
 
 
 @pytest.mark.slurm

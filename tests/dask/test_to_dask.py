@@ -57,7 +57,9 @@ def test_keys_are_named_after_job_labels(cache: Path) -> None:
 def test_the_cache_is_shared_with_the_driver(cache: Path) -> None:
     dask.compute(to_dask(Powers(ps=[4, 5]), cache_root=cache), scheduler="sync")
     ran: list[str] = []
-    with Submitter(cache_root=cache, hooks=TaskHooks(pre_run_task=lambda j: ran.append(j.label))) as sub:
+    with Submitter(
+        cache_root=cache, hooks=TaskHooks(pre_run_task=lambda j: ran.append(j.label))
+    ) as sub:
         assert sub(Powers(ps=[4, 5])).outputs.total == 110000
     assert ran == ["Powers"]  # only the whole-workflow record; every job was cached
 

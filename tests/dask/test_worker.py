@@ -97,9 +97,10 @@ def test_one_dask_task_per_job_keyed_after_its_label(client: Any, cache: Path) -
 
     submitted: list[str] = []
     hooks = TaskHooks(pre_run_task=lambda job: submitted.append(job.label))
-    with get_task_stream(client) as ts, Submitter(
-        worker="dask", client=client, cache_root=cache, hooks=hooks
-    ) as sub:
+    with (
+        get_task_stream(client) as ts,
+        Submitter(worker="dask", client=client, cache_root=cache, hooks=hooks) as sub,
+    ):
         sub(TenToThePower().split(p=[1, 2, 3]))
     keys = sorted(str(t["key"]) for t in ts.data)
     assert len(keys) == 3
@@ -117,13 +118,15 @@ def test_upstream_results_are_dependencies_of_downstream_tasks(client: Any, cach
         assert sub(Powers(ps=[1, 2])).outputs.total == 110
         sum_key = next(f.key for f in worker._held.values() if f.key.startswith("Sum-"))
     deps = client.run_on_scheduler(
-        lambda dask_scheduler, key=sum_key: sorted(
-            str(d.key)
-            for d in dask_scheduler.tasks[key].dependencies
-            if not str(d.key).startswith("plait-class-")  # the task class, sent once
+        lambda dask_scheduler, key=sum_key: (
+            sorted(
+                str(d.key)
+                for d in dask_scheduler.tasks[key].dependencies
+                if not str(d.key).startswith("plait-class-")  # the task class, sent once
+            )
+            if key in dask_scheduler.tasks
+            else None
         )
-        if key in dask_scheduler.tasks
-        else None
     )
     worker.close()
     assert deps is not None and [key_split(d) for d in deps] == [

@@ -30,9 +30,12 @@ def test_killed_worker_no_finished_job_runs_twice(cache: Path, tmp_path: Path) -
     markers.mkdir()
     killed: dict[str, Any] = {}
 
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
 
         def kill_one_worker(event: Progress) -> None:
             # mid-way through the second node: the dead worker held finished

@@ -32,6 +32,7 @@ from typing import Any
 import attrs
 from dask.base import tokenize
 from dask.delayed import Delayed
+
 from plait import Graph, Job, NodeOutput, SkippedJob, TaskDef, compile, hash_object, run_job
 from plait.errors import StateError
 from plait.fields import is_lazy
@@ -217,9 +218,10 @@ def _outputs(graph: Graph, names: str, raise_errors: bool, *collected: _Collecte
     errors = [e for c in collected for e in c.errors]
     skipped = [s for c in collected for s in c.skipped]
     if errors and raise_errors:
-        Result(outputs=None, errored=True, errors=tuple(errors), skipped=tuple(skipped)).raise_for_errors()
+        Result(
+            outputs=None, errored=True, errors=tuple(errors), skipped=tuple(skipped)
+        ).raise_for_errors()
     definition = graph.definition
     if definition is None:
         return outputs
     return type(definition)._outputs_class(**outputs)
-

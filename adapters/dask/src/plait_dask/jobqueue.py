@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from dask.utils import parse_bytes
+
 from plait import TaskDef, compile
 from plait.resources import Resources
 

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import cloudpickle
+
 from plait.resources import Resources
 from plait.result import ErrorInfo, Result
 from plait.run import run_job
@@ -51,6 +52,7 @@ from plait.workers import Worker
 
 if TYPE_CHECKING:
     from distributed import Client, Future
+
     from plait import Job
 
 __all__ = ["SCHEDULERS", "DaskWorker", "dask_key", "job_resources"]
@@ -153,7 +155,10 @@ def _failed(label: str, cache_dir: str, exc: BaseException | str) -> Result:
     else:
         error = ErrorInfo(type="DaskWorkerError", message=exc, traceback="", job=label)
     return Result(
-        outputs=None, cache_dir=Path(cache_dir) if cache_dir else None, errored=True, errors=(error,)
+        outputs=None,
+        cache_dir=Path(cache_dir) if cache_dir else None,
+        errored=True,
+        errors=(error,),
     )
 
 
@@ -195,7 +200,11 @@ class DaskWorker(Worker):
         retries: int = 2,
         resource_timeout: float = 60.0,
     ) -> None:
-        given = [n for n, v in (("client", client), ("address", address), ("cluster", cluster)) if v is not None]
+        given = [
+            n
+            for n, v in (("client", client), ("address", address), ("cluster", cluster))
+            if v is not None
+        ]
         if len(given) > 1:
             raise ValueError(
                 f"DaskWorker: pass only one of client=, address= or cluster= (got {' and '.join(given)})"
@@ -213,7 +222,10 @@ class DaskWorker(Worker):
                 )
         if given or scheduler is not None:
             where = f"{given[0]}=" if given else f"scheduler={scheduler!r}"
-            local_only = {"threads_per_worker": threads_per_worker, "cluster_kwargs": cluster_kwargs}
+            local_only = {
+                "threads_per_worker": threads_per_worker,
+                "cluster_kwargs": cluster_kwargs,
+            }
             if given:
                 local_only["n_workers"] = n_workers
             for arg, value in local_only.items():
@@ -378,7 +390,7 @@ class DaskWorker(Worker):
         out: list[tuple[Job, Result]] = []
         ok = []
         for future in futures:
-            entry = self._futures.pop(future.key, None)
+            entry = self._futures.pop(str(future.key), None)
             if entry is None:  # released by close()
                 continue
             job, attempt = entry
@@ -389,10 +401,15 @@ class DaskWorker(Worker):
                 exc: BaseException | str = future.exception()  # type: ignore[assignment]
             except Exception as e:  # cancelled futures raise here
                 exc = e
+            if exc is None:  # its result was lost with a worker before it was gathered
+                exc = f"task {future.status}"
             if attempt <= self.retries:
                 logger.warning(
                     "Dask lost job %s (%s); submitting it again (%d/%d)",
-                    job.label, exc, attempt, self.retries,
+                    job.label,
+                    exc,
+                    attempt,
+                    self.retries,
                 )
                 self._to_submit.append((job, attempt + 1))
                 continue
@@ -471,8 +488,10 @@ class DaskWorker(Worker):
         if self.n_workers is not None and self.scheduler != "synchronous":
             options["num_workers"] = self.n_workers
         try:
-            results = dask.get(graph, keys) if self.scheduler == "synchronous" else _local_get(
-                graph, keys, options
+            results = (
+                dask.get(graph, keys)
+                if self.scheduler == "synchronous"
+                else _local_get(graph, keys, options)
             )
         except Exception as exc:  # the scheduler itself failed (e.g. a process died)
             results = [_failed(job.label, job.cache_dir, exc) for job in jobs]
@@ -480,10 +499,10 @@ class DaskWorker(Worker):
 
 
 def _local_get(graph: dict[str, Any], keys: list[str], options: dict[str, Any]) -> list[Result]:
-    if options["scheduler"] == "threads":
-        from dask.threaded import get
-    else:
-        from dask.multiprocessing import get
+    import dask.multiprocessing
+    import dask.threaded
+
+    get: Any = dask.threaded.get if options["scheduler"] == "threads" else dask.multiprocessing.get
     kwargs = {"num_workers": options["num_workers"]} if "num_workers" in options else {}
     return list(get(graph, keys, **kwargs))
 
