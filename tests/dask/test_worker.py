@@ -122,7 +122,7 @@ def test_upstream_results_are_dependencies_of_downstream_tasks(client: Any, cach
             sorted(
                 str(d.key)
                 for d in dask_scheduler.tasks[key].dependencies
-                if not str(d.key).startswith("plait-class-")  # the task class, sent once
+                if not str(d.key).startswith("plait-class-")  # (classes travel by worker plugin)
             )
             if key in dask_scheduler.tasks
             else None

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import cloudpickle
+from distributed.diagnostics.plugin import WorkerPlugin
 
 from plait.resources import Resources
 from plait.result import ErrorInfo, Result
@@ -121,29 +122,49 @@ def _encode_job(job: Job, cls: type, digest: str) -> bytes:
     return buf.getvalue()
 
 
-def _decode_job(payload: bytes, class_blob: tuple[str, bytes] | None) -> Job:
-    if class_blob is None:
+def _decode_job(payload: bytes, digest: str | None) -> Job:
+    if digest is None:
         return cloudpickle.loads(payload)  # type: ignore[no-any-return]
-    digest, blob = class_blob
     cls = _CLASSES.get(digest)
     if cls is None:
-        cls = _CLASSES[digest] = cloudpickle.loads(blob)
+        raise RuntimeError(
+            f"task class {digest} was not installed on this Dask worker (plugin missing)"
+        )
     return _JobUnpickler(io.BytesIO(payload), cls).load()  # type: ignore[no-any-return]
 
 
+class _InstallClass(WorkerPlugin):
+    """A Dask worker plugin that unpickles one task class in every worker, present and future.
+
+    Shipping the class this way (instead of as a Dask key every job depends
+    on) keeps jobs without upstream free of dependencies, so Dask schedules
+    them like ``client.map`` tasks.
+    """
+
+    def __init__(self, digest: str, blob: bytes) -> None:
+        self.name = f"plait-class-{digest}"
+        self.digest = digest
+        self.blob = blob
+
+    def setup(self, worker: Any) -> None:
+        """Unpickle the class into this worker process's registry."""
+        if self.digest not in _CLASSES:
+            _CLASSES[self.digest] = cloudpickle.loads(self.blob)
+
+
 def _run_payload(
-    payload: bytes, label: str, class_blob: tuple[str, bytes] | None = None, upstream: Any = ()
+    payload: bytes, label: str, digest: str | None = None, upstream: Any = ()
 ) -> Result:
     """The Dask task of one job: unpickle it and run it through the cache.
 
-    ``class_blob`` is the job's definition class, shipped once per worker as
-    a Dask dependency instead of inside every job. ``upstream`` are the
+    ``digest`` names the job's definition class, installed once per worker by
+    a worker plugin instead of pickled into every job. ``upstream`` are the
     results of the jobs it reads (passed as futures, so Dask places the job
     near them and recomputes them, from the cache, if they were lost); the
     job itself already carries its resolved inputs.
     """
     try:
-        job = _decode_job(payload, class_blob)
+        job = _decode_job(payload, digest)
         return run_job(job)
     except Exception as exc:  # a job that cannot even start is a failed job, not a lost task
         return _failed(label, "", exc)
@@ -258,7 +279,7 @@ class DaskWorker(Worker):
         self._completed: Any = None
         self._rejected: list[tuple[Job, Result]] = []  # jobs that can never fit
         self._to_submit: list[tuple[Job, int]] = []  # (job, attempt), sent at the next wait
-        self._class_futures: dict[type, tuple[str, Any]] = {}  # class -> (digest, future)
+        self._class_futures: dict[type, tuple[str, Any]] = {}  # class -> (digest, None)
 
         if scheduler is not None:
             return
@@ -362,12 +383,11 @@ class DaskWorker(Worker):
                 known = self._class_futures.get(cls)
                 if known is None:
                     digest, blob = _encode_class(cls)
-                    name = f"plait-class-{cls.__name__}-{digest}"
-                    fut = self._client.scatter({name: (digest, blob)}, broadcast=False)[name]
-                    known = self._class_futures[cls] = (digest, fut)
+                    self._client.register_plugin(_InstallClass(digest, blob))
+                    known = self._class_futures[cls] = (digest, None)
                 payloads.append(_encode_job(job, cls, known[0]))
                 labels.append(job.label)
-                classes.append(known[1])
+                classes.append(known[0])
                 deps.append([self._held[c] for c in job.upstream if c in self._held])
                 key = dask_key(job, attempt)
                 keys.append(key)
