@@ -133,3 +133,21 @@ def test_upstream_results_are_dependencies_of_downstream_tasks(client: Any, cach
         "TenToThePower[p=1]",
         "TenToThePower[p=2]",
     ]
+
+
+def test_node_key_style_groups_a_split_under_its_node(client: Any, cache: Path) -> None:
+    from distributed import get_task_stream
+
+    with (
+        get_task_stream(client) as ts,
+        Submitter(worker="dask", client=client, cache_root=cache, key_style="node") as sub,
+    ):
+        assert sub(TenToThePower().split(p=[1, 2])).outputs.out == [10, 100]
+    keys = sorted(str(t["key"]) for t in ts.data)
+    assert [key_split(k) for k in keys] == ["TenToThePower", "TenToThePower"]
+    assert keys[0].endswith("[p=1]") and keys[1].endswith("[p=2]")
+
+
+def test_unknown_key_style_is_rejected() -> None:
+    with pytest.raises(ValueError, match="key_style must be one of"):
+        DaskWorker(scheduler="threads", key_style="fancy")

@@ -43,9 +43,11 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import cloudpickle
 from distributed.diagnostics.plugin import WorkerPlugin
 
+from plait.cache import load_cached
 from plait.resources import Resources
 from plait.result import ErrorInfo, Result
 from plait.run import run_job
@@ -56,7 +58,7 @@ if TYPE_CHECKING:
 
     from plait import Job
 
-__all__ = ["SCHEDULERS", "DaskWorker", "dask_key", "job_resources"]
+__all__ = ["KEY_STYLES", "SCHEDULERS", "DaskWorker", "dask_key", "job_resources"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,13 +69,27 @@ SCHEDULERS = ("synchronous", "threads", "processes")
 _HELD_FUTURES = 100_000
 
 
-def dask_key(job: Job, attempt: int = 1) -> str:
-    """The Dask key of ``job``: its label and a short checksum (``Node[p=3]-1a2b3c4d``).
+#: how Dask keys are built: ``"label"`` (``Node[p=3]-1a2b3c4d``) or ``"node"`` (``Node-1a2b3c4d[p=3]``)
+KEY_STYLES = ("label", "node")
 
-    Dask's dashboard groups tasks by :func:`dask.utils.key_split`, which drops
-    the hexadecimal suffix, so it shows the label. Later attempts add ``-N``.
+
+def dask_key(job: Job, attempt: int = 1, style: str = "label") -> str:
+    """The Dask key of ``job``.
+
+    ``style="label"``: ``Node[p=3]-1a2b3c4d`` — Dask's dashboard, which drops
+    the hexadecimal suffix (:func:`dask.utils.key_split`), shows the job label
+    ``Node[p=3]``; every job is its own Dask task group. ``style="node"``:
+    ``Node-1a2b3c4d[p=3]`` — the dashboard groups a node's jobs under ``Node``
+    (one progress bar per node), and Dask's scheduler treats a split as one
+    task group, which is much faster for large splits of small jobs. Later
+    attempts add ``-N``.
     """
-    key = f"{job.label}-{job.checksum[:8]}"
+    if style == "node":
+        key = f"{job.node}-{job.checksum[:8]}"
+        if job.state_label:
+            key += f"[{job.state_label}]"
+    else:
+        key = f"{job.label}-{job.checksum[:8]}"
     return key if attempt == 1 else f"{key}-{attempt}"
 
 
@@ -200,6 +216,12 @@ class DaskWorker(Worker):
     computes everything submitted since the last one) and resources are not
     enforced.
 
+    ``key_style``: ``"label"`` (default) keys each task ``Node[p=3]-<checksum>``
+    so the dashboard shows job labels; ``"node"`` keys it
+    ``Node-<checksum>[p=3]`` so a node's jobs form one Dask task group (one
+    progress bar, and far less scheduler work for splits of thousands of
+    small jobs). See :func:`dask_key`.
+
     ``retries``: how many times a job whose Dask task was lost (worker died,
     ``KilledWorker``) is submitted again. ``resource_timeout``: how long to
     wait for a first worker to connect before deciding that a job with
@@ -220,6 +242,7 @@ class DaskWorker(Worker):
         cluster_kwargs: dict[str, Any] | None = None,
         retries: int = 2,
         resource_timeout: float = 60.0,
+        key_style: str = "label",
     ) -> None:
         given = [
             n
@@ -255,6 +278,11 @@ class DaskWorker(Worker):
                         f"DaskWorker: {arg}= configures the temporary LocalCluster and has no "
                         f"meaning with {where}"
                     )
+        if key_style not in KEY_STYLES:
+            raise ValueError(
+                f"DaskWorker: key_style must be one of {', '.join(map(repr, KEY_STYLES))}, "
+                f"got {key_style!r}"
+            )
         if not isinstance(retries, int) or retries < 0:
             raise ValueError(f"DaskWorker: retries must be an integer >= 0, got {retries!r}")
         if client is not None:
@@ -264,6 +292,7 @@ class DaskWorker(Worker):
                 raise TypeError(f"DaskWorker: client must be a distributed.Client, got {client!r}")
 
         self.retries = retries
+        self.key_style = key_style
         self.resource_timeout = resource_timeout
         self.scheduler = scheduler
         self.n_workers = n_workers
@@ -389,7 +418,7 @@ class DaskWorker(Worker):
                 labels.append(job.label)
                 classes.append(known[0])
                 deps.append([self._held[c] for c in job.upstream if c in self._held])
-                key = dask_key(job, attempt)
+                key = dask_key(job, attempt, self.key_style)
                 keys.append(key)
                 self._futures[key] = (job, attempt)
             futures = self._client.map(
@@ -406,22 +435,34 @@ class DaskWorker(Worker):
             self._completed.update(futures)
 
     def _finished(self, futures: list[Future]) -> list[tuple[Job, Result]]:
+        """Pair finished futures with their jobs' results.
+
+        A successful job's result is read from its cache directory (the cache
+        is shared with the workers, as the driver's own cache look-ups already
+        require), so results do not travel back through Dask; only failures
+        and results the client cannot see are gathered, in one call.
+        """
         assert self._client is not None
         out: list[tuple[Job, Result]] = []
-        ok = []
+        fetch: list[tuple[Job, Future]] = []
         for future in futures:
             entry = self._futures.pop(str(future.key), None)
             if entry is None:  # released by close()
                 continue
             job, attempt = entry
             if future.status == "finished":
-                ok.append((job, future))
+                result = load_cached(job.cache_dir, job.readonly_caches)
+                if result is None:
+                    fetch.append((job, future))
+                else:
+                    out.append((job, attrs.evolve(result, cached=False)))
+                    self._held[job.checksum] = future
                 continue
             try:
-                exc: BaseException | str = future.exception()  # type: ignore[assignment]
+                exc: BaseException | str | None = future.exception()
             except Exception as e:  # cancelled futures raise here
                 exc = e
-            if exc is None:  # its result was lost with a worker before it was gathered
+            if exc is None:  # its result was lost with a worker before it was read
                 exc = f"task {future.status}"
             if attempt <= self.retries:
                 logger.warning(
@@ -435,11 +476,12 @@ class DaskWorker(Worker):
                 continue
             message = f"Dask could not run the job after {attempt} attempt(s): {exc!r}"
             out.append((job, _failed(job.label, job.cache_dir, message)))
-        if ok:
-            results = self._client.gather([f for _, f in ok], errors="skip")
-            if len(results) != len(ok):  # a result vanished between completion and gather
-                results = [self._gather_one(job, f) for job, f in ok]
-            for (job, future), result in zip(ok, results):
+        if fetch:
+            try:
+                results = self._client.gather([f for _, f in fetch])
+            except Exception:  # one vanished: fetch them one by one
+                results = [self._gather_one(job, f) for job, f in fetch]
+            for (job, future), result in zip(fetch, results):
                 out.append((job, result))
                 self._held[job.checksum] = future
         while len(self._held) > _HELD_FUTURES:
