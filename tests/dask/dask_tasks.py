@@ -1,76 +1,66 @@
-"""Tasks of the plait-dask tests (importable by Dask worker processes)."""
+"""Tasks of the plait-dask tests (importable by Dask worker processes).
+
+The workflows every worker shares live in ``tests/conformance/conformance_tasks.py``
+(re-exported here); this module adds the Dask-only ones: execution counting,
+resources, SLURM.
+"""
 
 from __future__ import annotations
 
 import os
 import socket
+import sys
 import time
 import uuid
+from pathlib import Path
 
 from plait import python, workflow
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "conformance"))
 
-@python.define
-def TenToThePower(p: int) -> int:
-    """Ten to the power ``p``."""
-    return 10**p
+from conformance_tasks import (  # found through the path above
+    Add,
+    Concat,
+    FailOn,
+    Identity,
+    Interval,
+    Mul,
+    Outer,
+    PartialFailure,
+    Powers,
+    Range,
+    RuntimeSplit,
+    SplitPropagateCombine,
+    Sum,
+    TenToThePower,
+    TwoIndependent,
+)
 
-
-@python.define
-def Sum(xs: list[int]) -> int:
-    """Sum of a list."""
-    return sum(xs)
-
-
-@workflow.define(outputs=["powers", "total"])
-def Powers(ps: list[int]) -> tuple[list[int], int]:
-    """Powers of ten over ps, and their sum."""
-    pw = workflow.add(TenToThePower().split(p=ps).combine("p"))
-    total = workflow.add(Sum(xs=pw.out))
-    return pw.out, total.out
-
-
-@python.define
-def Range(n: int) -> list[int]:
-    """[0, 1, ..., n-1]."""
-    return list(range(n))
-
-
-@python.define
-def Identity(x: int) -> int:
-    """Returns its input."""
-    return x
-
-
-@workflow.define
-def RuntimeSplit(ns: list[int]) -> list[list[int]]:
-    """A split over an upstream output: its jobs are known only at run time."""
-    r = workflow.add(Range().split(n=ns))
-    return workflow.add(Identity().split(x=r.out).combine("x")).out
-
-
-@python.define
-def Interval(tag: str, seconds: float, log_dir: str) -> str:
-    """Sleeps; records its start and end (wall clock) in ``log_dir/tag``; returns tag."""
-    start = time.time()
-    time.sleep(seconds)
-    with open(os.path.join(log_dir, tag), "w") as f:
-        f.write(f"{start} {time.time()}")
-    return tag
-
-
-@python.define
-def Concat(a: str, b: str) -> str:
-    """a + '+' + b."""
-    return f"{a}+{b}"
-
-
-@workflow.define(outputs=["both"])
-def TwoIndependent(seconds: float, log_dir: str) -> str:
-    """Two nodes with no edge between them (the ewoksdask example), then one reading both."""
-    a = workflow.add(Interval(tag="A", seconds=seconds, log_dir=log_dir), name="A")
-    b = workflow.add(Interval(tag="B", seconds=seconds, log_dir=log_dir), name="B")
-    return workflow.add(Concat(a=a.out, b=b.out)).out
+__all__ = [
+    "Add",
+    "Concat",
+    "Counted",
+    "CountedChain",
+    "CountedNext",
+    "FailOn",
+    "Huge",
+    "Identity",
+    "Interval",
+    "Mul",
+    "Outer",
+    "PartialFailure",
+    "Powers",
+    "Range",
+    "RuntimeSplit",
+    "Sized",
+    "Small",
+    "SplitPropagateCombine",
+    "Sum",
+    "TenToThePower",
+    "Trivial",
+    "TwoIndependent",
+    "WhereAmI",
+]
 
 
 def _mark(marker_dir: str, what: str, name: str) -> None:
@@ -133,48 +123,3 @@ def WhereAmI(x: int, seconds: float = 0.0) -> tuple[int, str, str]:
 def Trivial(x: int) -> int:
     """x + 1 (the benchmark's job)."""
     return x + 1
-
-
-@python.define
-def Add(a: int, b: int = 0) -> int:
-    """a + b."""
-    return a + b
-
-
-@python.define
-def Mul(a: int, b: int) -> int:
-    """a * b."""
-    return a * b
-
-
-@python.define
-def FailOn(x: int, bad: int = -1) -> int:
-    """Returns x, but raises for x == bad."""
-    if x == bad:
-        raise ValueError(f"bad element {x}")
-    return x
-
-
-@workflow.define
-def SplitPropagateCombine(xs: list[int], k: int) -> int:
-    """Split node -> propagated node -> downstream combine -> reduce node."""
-    a = workflow.add(Add(b=1).split(a=xs))
-    m = workflow.add(Mul(a=a.out, b=k).combine("Add.a"))
-    return workflow.add(Sum(xs=m.out)).out
-
-
-@workflow.define(outputs=["total", "inner"])
-def Outer(xs: list[int], k: int) -> tuple[int, int]:
-    """Nests SplitPropagateCombine and adds one."""
-    inner = workflow.add(SplitPropagateCombine(xs=xs, k=k))
-    plus = workflow.add(Add(a=inner.out, b=1))
-    return plus.out, inner.out
-
-
-@workflow.define(outputs=["kept", "total"])
-def PartialFailure(xs: list[int], bad: int) -> tuple[list[int], int]:
-    """One failing element: the others are kept, the reduce over all is skipped."""
-    f = workflow.add(FailOn(bad=bad).split(x=xs))
-    a = workflow.add(Add(a=f.out, b=1))
-    s = workflow.add(Sum(xs=workflow.add(Add(a=a.out, b=0).combine("FailOn.x"), name="G").out))
-    return a.out, s.out

@@ -92,7 +92,7 @@ def test_address_cluster_and_client_give_the_same_result(
     assert local_cluster.status.name == "running"
 
 
-def test_one_dask_task_per_job_keyed_after_its_label(client: Any, cache: Path) -> None:
+def test_one_dask_task_per_job_grouped_under_its_node(client: Any, cache: Path) -> None:
     from distributed import get_task_stream
 
     submitted: list[str] = []
@@ -101,15 +101,16 @@ def test_one_dask_task_per_job_keyed_after_its_label(client: Any, cache: Path) -
         get_task_stream(client) as ts,
         Submitter(worker="dask", client=client, cache_root=cache, hooks=hooks) as sub,
     ):
-        sub(TenToThePower().split(p=[1, 2, 3]))
+        assert sub(TenToThePower().split(p=[1, 2, 3])).outputs.out == [10, 100, 1000]
     keys = sorted(str(t["key"]) for t in ts.data)
-    assert len(keys) == 3
-    assert sorted(key_split(k) for k in keys) == [
+    # one task group per node (as client.map gives), each key carrying the job's state
+    assert [key_split(k) for k in keys] == ["TenToThePower"] * 3
+    assert sorted(k[k.index("[") :] for k in keys) == ["[p=1]", "[p=2]", "[p=3]"]
+    assert sorted(submitted) == [
         "TenToThePower[p=1]",
         "TenToThePower[p=2]",
         "TenToThePower[p=3]",
     ]
-    assert sorted(submitted) == sorted(key_split(k) for k in keys)
 
 
 def test_upstream_results_are_dependencies_of_downstream_tasks(client: Any, cache: Path) -> None:
@@ -129,23 +130,22 @@ def test_upstream_results_are_dependencies_of_downstream_tasks(client: Any, cach
         )
     )
     worker.close()
-    assert deps is not None and [key_split(d) for d in deps] == [
-        "TenToThePower[p=1]",
-        "TenToThePower[p=2]",
+    assert deps is not None and sorted((key_split(d), d[d.index("[") :]) for d in deps) == [
+        ("TenToThePower", "[p=1]"),
+        ("TenToThePower", "[p=2]"),
     ]
 
 
-def test_node_key_style_groups_a_split_under_its_node(client: Any, cache: Path) -> None:
+def test_label_key_style_names_each_task_by_its_job_label(client: Any, cache: Path) -> None:
     from distributed import get_task_stream
 
     with (
         get_task_stream(client) as ts,
-        Submitter(worker="dask", client=client, cache_root=cache, key_style="node") as sub,
+        Submitter(worker="dask", client=client, cache_root=cache, key_style="label") as sub,
     ):
         assert sub(TenToThePower().split(p=[1, 2])).outputs.out == [10, 100]
     keys = sorted(str(t["key"]) for t in ts.data)
-    assert [key_split(k) for k in keys] == ["TenToThePower", "TenToThePower"]
-    assert keys[0].endswith("[p=1]") and keys[1].endswith("[p=2]")
+    assert [key_split(k) for k in keys] == ["TenToThePower[p=1]", "TenToThePower[p=2]"]
 
 
 def test_unknown_key_style_is_rejected() -> None:

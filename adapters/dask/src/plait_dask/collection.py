@@ -10,7 +10,7 @@ Example::
     outputs.total
 
 The collection is a ``dask.delayed`` object over a plain task graph with one
-task per job (keyed after the job label, ``TenToThePower[p=3]-<token>``), one
+task per job (keyed after its node and state, ``TenToThePower-<token>[p=3]``), one
 task per node that expands the node's jobs from its upstream nodes' outputs
 (their checksums depend on those values), and one that collects each node's
 results (its combine). Each job task calls :func:`plait.run_job`, so the
@@ -107,7 +107,7 @@ def to_dask(
             )
             job_keys = {}
             for index, label in _static_states(graph, name, labels):
-                key = f"{name}[{label}]-{token}" if label else f"{name}-{token}"
+                key = f"{name}-{token}[{label}]" if label else f"{name}-{token}"
                 if key in dsk:  # equal values in a split give equal labels
                     key = f"{key}-{len(job_keys)}"
                 job_keys[index] = key

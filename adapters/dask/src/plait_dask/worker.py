@@ -1,9 +1,10 @@
 """The ``dask`` worker: plait jobs as Dask tasks, on any ``distributed`` cluster.
 
 The core's shared :class:`plait.Driver` walks the graph; this worker turns
-each job it is handed into one Dask task keyed after the job's label
-(``TenToThePower[p=3]-1a2b3c4d``, so the dashboard reads ``TenToThePower[p=3]``)
-that calls :func:`plait.run_job` on a Dask worker. Example::
+each job it is handed into one Dask task keyed after the job's node and state
+(``TenToThePower-1a2b3c4d[p=3]``: the dashboard groups the node's jobs under
+``TenToThePower`` and each key reads ``[p=3]``) that calls
+:func:`plait.run_job` on a Dask worker. Example::
 
     from distributed import LocalCluster
     from plait import Submitter
@@ -69,20 +70,22 @@ SCHEDULERS = ("synchronous", "threads", "processes")
 _HELD_FUTURES = 100_000
 
 
-#: how Dask keys are built: ``"label"`` (``Node[p=3]-1a2b3c4d``) or ``"node"`` (``Node-1a2b3c4d[p=3]``)
-KEY_STYLES = ("label", "node")
+#: how Dask keys are built: ``"node"`` (``Node-1a2b3c4d[p=3]``, default) or ``"label"`` (``Node[p=3]-1a2b3c4d``)
+KEY_STYLES = ("node", "label")
 
 
-def dask_key(job: Job, attempt: int = 1, style: str = "label") -> str:
+def dask_key(job: Job, attempt: int = 1, style: str = "node") -> str:
     """The Dask key of ``job``.
 
-    ``style="label"``: ``Node[p=3]-1a2b3c4d`` — Dask's dashboard, which drops
-    the hexadecimal suffix (:func:`dask.utils.key_split`), shows the job label
-    ``Node[p=3]``; every job is its own Dask task group. ``style="node"``:
-    ``Node-1a2b3c4d[p=3]`` — the dashboard groups a node's jobs under ``Node``
-    (one progress bar per node), and Dask's scheduler treats a split as one
-    task group, which is much faster for large splits of small jobs. Later
-    attempts add ``-N``.
+    ``style="node"`` (default): ``Node-1a2b3c4d[p=3]`` — the key carries the
+    job's node and state, the dashboard groups a node's jobs under ``Node``
+    (one progress bar and one task-stream colour per node, as for
+    ``client.map``), and Dask's scheduler treats a split as one task group.
+    ``style="label"``: ``Node[p=3]-1a2b3c4d`` — the dashboard, which drops the
+    hexadecimal suffix (:func:`dask.utils.key_split`), names every task by its
+    job label, but every job is its own task group, which costs the scheduler
+    several times more for splits of thousands of small jobs. Later attempts
+    add ``-N``.
     """
     if style == "node":
         key = f"{job.node}-{job.checksum[:8]}"
@@ -216,11 +219,11 @@ class DaskWorker(Worker):
     computes everything submitted since the last one) and resources are not
     enforced.
 
-    ``key_style``: ``"label"`` (default) keys each task ``Node[p=3]-<checksum>``
-    so the dashboard shows job labels; ``"node"`` keys it
-    ``Node-<checksum>[p=3]`` so a node's jobs form one Dask task group (one
-    progress bar, and far less scheduler work for splits of thousands of
-    small jobs). See :func:`dask_key`.
+    ``key_style``: ``"node"`` (default) keys each task ``Node-<checksum>[p=3]``
+    so a node's jobs form one Dask task group (one progress bar, and far less
+    scheduler work for splits of thousands of small jobs); ``"label"`` keys it
+    ``Node[p=3]-<checksum>`` so the dashboard names each task by its job label,
+    at a cost on large splits. See :func:`dask_key`.
 
     ``retries``: how many times a job whose Dask task was lost (worker died,
     ``KilledWorker``) is submitted again. ``resource_timeout``: how long to
@@ -242,7 +245,7 @@ class DaskWorker(Worker):
         cluster_kwargs: dict[str, Any] | None = None,
         retries: int = 2,
         resource_timeout: float = 60.0,
-        key_style: str = "label",
+        key_style: str = "node",
     ) -> None:
         given = [
             n
@@ -345,7 +348,7 @@ class DaskWorker(Worker):
 
     # -- Worker interface ---------------------------------------------------
     def submit(self, job: Job) -> None:
-        """Start ``job`` as one Dask task keyed after its label."""
+        """Start ``job`` as one Dask task keyed after its node and state (see :func:`dask_key`)."""
         if self.scheduler is not None:
             self._pending.append(job)
             return
