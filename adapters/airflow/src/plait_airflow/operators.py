@@ -26,7 +26,6 @@ references that another ``PlaitOperator`` resolves when given them as inputs.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -41,11 +40,9 @@ from plait.fields import MISSING
 from plait.state import parse_splitter, short_repr
 
 from . import _store
-from ._tasks import raise_failures
+from ._tasks import run_jobs
 
 __all__ = ["PlaitOperator"]
-
-logger = logging.getLogger(__name__)
 
 
 class PlaitOperator(BaseOperator):
@@ -144,13 +141,7 @@ class PlaitOperator(BaseOperator):
         )
         (name,) = graph.nodes
         jobs, skipped = graph.expand(name, {})
-        results = []
-        for job in jobs:
-            result = plait.run_job(job)
-            how = "cached" if result.cached else ("failed" if result.errored else "ran")
-            logger.info("%s %s in %s", job.label, how, job.cache_dir)
-            results.append(result)
-        raise_failures(jobs, results)
+        results = run_jobs(jobs)
         outputs = graph.outputs({name: graph.collect(name, jobs, results, skipped)})
         ref: dict[str, Any] = {}
         pushed: dict[str, Any] = {}
