@@ -38,6 +38,10 @@ from conformance_tasks import (  # found through the path above
 
 __all__ = [
     "Add",
+    "Blob",
+    "BlobLength",
+    "BlobLengths",
+    "Blobs",
     "Concat",
     "Counted",
     "CountedChain",
@@ -46,6 +50,7 @@ __all__ = [
     "Huge",
     "Identity",
     "Interval",
+    "Length",
     "Mul",
     "Outer",
     "PartialFailure",
@@ -123,3 +128,35 @@ def WhereAmI(x: int, seconds: float = 0.0) -> tuple[int, str, str]:
 def Trivial(x: int) -> int:
     """x + 1 (the benchmark's job)."""
     return x + 1
+
+
+@python.define
+def Blob(n: int) -> bytes:
+    """n bytes (a large output when n is large)."""
+    return b"x" * n
+
+
+@python.define
+def Length(data: bytes) -> int:
+    """len(data)."""
+    return len(data)
+
+
+@workflow.define
+def BlobLength(n: int) -> int:
+    """A large output read by a downstream node."""
+    blob = workflow.add(Blob(n=n))
+    return workflow.add(Length(data=blob.out)).out
+
+
+@python.define
+def Blobs(n: int, size: int) -> list[bytes]:
+    """n different blobs of ``size`` bytes."""
+    return [bytes([i % 256]) * size for i in range(n)]
+
+
+@workflow.define
+def BlobLengths(n: int, size: int) -> list[int]:
+    """A split over a large upstream list output, element by element."""
+    blobs = workflow.add(Blobs(n=n, size=size))
+    return workflow.add(Length().split(data=blobs.out).combine("data")).out

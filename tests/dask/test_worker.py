@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from dask.utils import key_split
-from dask_tasks import Powers, RuntimeSplit, TenToThePower
+from dask_tasks import BlobLength, BlobLengths, Powers, RuntimeSplit, TenToThePower
 
 from plait import Submitter, TaskHooks
 from plait.workers import available_workers, get_worker
@@ -134,6 +134,36 @@ def test_upstream_results_are_dependencies_of_downstream_tasks(client: Any, cach
         ("TenToThePower", "[p=1]"),
         ("TenToThePower", "[p=2]"),
     ]
+
+
+def _run_spec_sizes(client: Any, worker: DaskWorker) -> dict[str, list[int]]:
+    """Pickled size of each held task's run_spec on the scheduler, by node."""
+    import pickle
+
+    keys = [f.key for f in worker._held.values()]
+    sizes = client.run_on_scheduler(
+        lambda dask_scheduler, keys=keys: {
+            key: len(pickle.dumps(dask_scheduler.tasks[key].run_spec)) for key in keys
+        }
+    )
+    by_node: dict[str, list[int]] = {}
+    for key, size in sizes.items():
+        by_node.setdefault(key_split(key), []).append(size)
+    return by_node
+
+
+def test_upstream_outputs_move_worker_to_worker_not_inside_the_job(
+    client: Any, cache: Path
+) -> None:
+    with (
+        DaskWorker(client=client) as worker,
+        Submitter(worker=worker, cache_root=cache) as sub,
+    ):
+        assert sub(BlobLength(n=8_000_000)).outputs.out == 8_000_000
+        assert sub(BlobLengths(n=3, size=3_000_000)).outputs.out == [3_000_000] * 3
+        sizes = _run_spec_sizes(client, worker)
+    # the large outputs reach Length through the upstream futures, not inside its tasks
+    assert len(sizes["Length"]) == 4 and max(sizes["Length"]) < 100_000, sizes
 
 
 def test_label_key_style_names_each_task_by_its_job_label(client: Any, cache: Path) -> None:

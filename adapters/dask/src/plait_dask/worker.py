@@ -22,6 +22,10 @@ Where the jobs run is chosen the way Dask users expect: ``client=`` (a
 ``scheduler="synchronous" | "threads" | "processes"`` runs the jobs with one of
 Dask's local schedulers.
 
+Upstream results reach a job as Dask futures, so Dask moves them worker to
+worker; the job's inputs that are upstream outputs are read from them on the
+worker instead of travelling inside the job.
+
 Resources declared on a task (``cpus``, ``memory``) become Dask worker
 resources (``resources={"cpus": 2, "memory": 4e9}``); workers must advertise
 them (``dask worker --resources "cpus=2,memory=4e9"``). A job that no worker of
@@ -102,25 +106,76 @@ def job_resources(job: Job) -> dict[str, float] | None:
     return res.as_dict() if res else None
 
 
-class _JobPickler(cloudpickle.Pickler):
-    """Pickles a job with its definition class left out (sent once, as its own Dask key)."""
+#: output values below this size (and numbers, None) travel inside the job
+_SMALL = 1024
 
-    def __init__(self, file: io.BytesIO, cls: type, digest: str) -> None:
+
+def _travels_by_reference(value: Any) -> bool:
+    """Whether an upstream output value is worth fetching from its Dask future."""
+    if value is None or isinstance(value, (bool, int, float, complex)):
+        return False
+    if isinstance(value, (str, bytes, bytearray)):
+        return len(value) >= _SMALL
+    return True
+
+
+def _upstream_references(outputs: list[dict[str, Any] | None]) -> dict[int, tuple[Any, ...]]:
+    """``id(value) -> (upstream index, output name[, element])`` for the upstream outputs.
+
+    ``outputs`` are the output dicts of a job's upstream jobs, in the order
+    their futures are passed to its Dask task. Elements of list and tuple
+    outputs are indexed too, for jobs that split over an upstream output.
+    """
+    refs: dict[int, tuple[Any, ...]] = {}
+    for i, out in enumerate(outputs):
+        for name, value in (out or {}).items():
+            if not _travels_by_reference(value):
+                continue
+            refs[id(value)] = (i, name)
+            if isinstance(value, (list, tuple)):
+                for k, item in enumerate(value):
+                    if _travels_by_reference(item):
+                        refs.setdefault(id(item), (i, name, k))
+    return refs
+
+
+class _JobPickler(cloudpickle.Pickler):
+    """Pickles a job with its definition class and upstream output values left out.
+
+    The class is sent once per worker (a worker plugin); a value that is an
+    output of an upstream job is replaced by a reference into that job's
+    result, which Dask hands to the task from the upstream future: the data
+    moves worker to worker instead of through the client and scheduler.
+    """
+
+    def __init__(
+        self, file: io.BytesIO, cls: type, digest: str, refs: dict[int, tuple[Any, ...]]
+    ) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self._cls = cls
         self._digest = digest
+        self._refs = refs
 
-    def persistent_id(self, obj: Any) -> str | None:
-        return self._digest if obj is self._cls else None
+    def persistent_id(self, obj: Any) -> Any:
+        if obj is self._cls:
+            return self._digest
+        if self._refs:
+            return self._refs.get(id(obj))
+        return None
 
 
 class _JobUnpickler(pickle.Unpickler):
-    def __init__(self, file: io.BytesIO, cls: type) -> None:
+    def __init__(self, file: io.BytesIO, cls: type, upstream: list[Result]) -> None:
         super().__init__(file)
         self._cls = cls
+        self._upstream = upstream
 
-    def persistent_load(self, pid: Any) -> type:
-        return self._cls
+    def persistent_load(self, pid: Any) -> Any:
+        if isinstance(pid, str):
+            return self._cls
+        index, name, *element = pid
+        value = self._upstream[index].outputs[name]
+        return value[element[0]] if element else value
 
 
 #: definition classes already unpickled in this (Dask worker) process, by digest
@@ -135,13 +190,15 @@ def _encode_class(cls: type) -> tuple[str, bytes]:
     return hashlib.blake2b(blob, digest_size=8).hexdigest(), blob
 
 
-def _encode_job(job: Job, cls: type, digest: str) -> bytes:
+def _encode_job(
+    job: Job, cls: type, digest: str, refs: dict[int, tuple[Any, ...]] | None = None
+) -> bytes:
     buf = io.BytesIO()
-    _JobPickler(buf, cls, digest).dump(job)
+    _JobPickler(buf, cls, digest, refs or {}).dump(job)
     return buf.getvalue()
 
 
-def _decode_job(payload: bytes, digest: str | None) -> Job:
+def _decode_job(payload: bytes, digest: str | None, upstream: list[Result]) -> Job:
     if digest is None:
         return cloudpickle.loads(payload)  # type: ignore[no-any-return]
     cls = _CLASSES.get(digest)
@@ -149,7 +206,7 @@ def _decode_job(payload: bytes, digest: str | None) -> Job:
         raise RuntimeError(
             f"task class {digest} was not installed on this Dask worker (plugin missing)"
         )
-    return _JobUnpickler(io.BytesIO(payload), cls).load()  # type: ignore[no-any-return]
+    return _JobUnpickler(io.BytesIO(payload), cls, upstream).load()  # type: ignore[no-any-return]
 
 
 class _InstallClass(WorkerPlugin):
@@ -178,12 +235,13 @@ def _run_payload(
 
     ``digest`` names the job's definition class, installed once per worker by
     a worker plugin instead of pickled into every job. ``upstream`` are the
-    results of the jobs it reads (passed as futures, so Dask places the job
-    near them and recomputes them, from the cache, if they were lost); the
-    job itself already carries its resolved inputs.
+    results of the jobs it reads, passed as futures: Dask moves them from
+    the workers that hold them (placing the job near them, and recomputing
+    them from the cache if they were lost), and the job's inputs that are
+    upstream outputs are read from them rather than sent inside the job.
     """
     try:
-        job = _decode_job(payload, digest)
+        job = _decode_job(payload, digest, list(upstream))
         return run_job(job)
     except Exception as exc:  # a job that cannot even start is a failed job, not a lost task
         return _failed(label, "", exc)
@@ -307,6 +365,7 @@ class DaskWorker(Worker):
         # distributed mode
         self._futures: dict[str, tuple[Job, int]] = {}  # future key -> (job, attempt)
         self._held: OrderedDict[str, Future] = OrderedDict()  # checksum -> finished future
+        self._held_outputs: dict[str, dict[str, Any] | None] = {}  # checksum -> its outputs
         self._fits: dict[Resources, str | None] = {}
         self._completed: Any = None
         self._rejected: list[tuple[Job, Result]] = []  # jobs that can never fit
@@ -379,6 +438,7 @@ class DaskWorker(Worker):
     def close(self) -> None:
         """Release held futures; close the client and cluster this worker created."""
         self._held.clear()
+        self._held_outputs.clear()
         self._futures.clear()
         self._to_submit.clear()
         self._class_futures.clear()
@@ -417,10 +477,12 @@ class DaskWorker(Worker):
                     digest, blob = _encode_class(cls)
                     self._client.register_plugin(_InstallClass(digest, blob))
                     known = self._class_futures[cls] = (digest, None)
-                payloads.append(_encode_job(job, cls, known[0]))
+                held = [c for c in job.upstream if c in self._held]
+                refs = _upstream_references([self._held_outputs[c] for c in held]) if held else None
+                payloads.append(_encode_job(job, cls, known[0], refs))
                 labels.append(job.label)
                 classes.append(known[0])
-                deps.append([self._held[c] for c in job.upstream if c in self._held])
+                deps.append([self._held[c] for c in held])
                 key = dask_key(job, attempt, self.key_style)
                 keys.append(key)
                 self._futures[key] = (job, attempt)
@@ -459,7 +521,7 @@ class DaskWorker(Worker):
                     fetch.append((job, future))
                 else:
                     out.append((job, attrs.evolve(result, cached=False)))
-                    self._held[job.checksum] = future
+                    self._hold(job, future, result)
                 continue
             try:
                 exc: BaseException | str | None = future.exception()
@@ -486,10 +548,18 @@ class DaskWorker(Worker):
                 results = [self._gather_one(job, f) for job, f in fetch]
             for (job, future), result in zip(fetch, results):
                 out.append((job, result))
-                self._held[job.checksum] = future
+                self._hold(job, future, result)
         while len(self._held) > _HELD_FUTURES:
-            self._held.popitem(last=False)
+            checksum, _ = self._held.popitem(last=False)
+            self._held_outputs.pop(checksum, None)
         return out
+
+    def _hold(self, job: Job, future: Future, result: Result) -> None:
+        """Keep a finished job's future (and outputs) for the jobs that will read it."""
+        if result.errored:
+            return
+        self._held[job.checksum] = future
+        self._held_outputs[job.checksum] = result.outputs
 
     def _gather_one(self, job: Job, future: Future) -> Result:
         try:
