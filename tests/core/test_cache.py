@@ -69,7 +69,6 @@ def test_shell_copy_cache_follows_content_not_name(
     src.write_text("hello")
     _old(src)
     first = Submitter(cache_root=cache)(Copy(in_file=src))
-    reads = file_hashes.files_read
 
     renamed = tmp_path / "renamed.txt"
     src.rename(renamed)
