@@ -136,17 +136,21 @@ def test_upstream_results_are_dependencies_of_downstream_tasks(client: Any, cach
     ]
 
 
-def _run_spec_sizes(client: Any, worker: DaskWorker) -> dict[str, list[int]]:
-    """Pickled size of each held task's run_spec on the scheduler, by node."""
+def _task_sizes(client: Any, worker: DaskWorker) -> dict[str, list[tuple[int, int]]]:
+    """(pickled run_spec bytes, result nbytes) of each held task on the scheduler, by node."""
     import pickle
 
     keys = [f.key for f in worker._held.values()]
     sizes = client.run_on_scheduler(
         lambda dask_scheduler, keys=keys: {
-            key: len(pickle.dumps(dask_scheduler.tasks[key].run_spec)) for key in keys
+            key: (
+                len(pickle.dumps(dask_scheduler.tasks[key].run_spec)),
+                dask_scheduler.tasks[key].nbytes,
+            )
+            for key in keys
         }
     )
-    by_node: dict[str, list[int]] = {}
+    by_node: dict[str, list[tuple[int, int]]] = {}
     for key, size in sizes.items():
         by_node.setdefault(key_split(key), []).append(size)
     return by_node
@@ -161,9 +165,12 @@ def test_upstream_outputs_move_worker_to_worker_not_inside_the_job(
     ):
         assert sub(BlobLength(n=8_000_000)).outputs.out == 8_000_000
         assert sub(BlobLengths(n=3, size=3_000_000)).outputs.out == [3_000_000] * 3
-        sizes = _run_spec_sizes(client, worker)
+        sizes = _task_sizes(client, worker)
     # the large outputs reach Length through the upstream futures, not inside its tasks
-    assert len(sizes["Length"]) == 4 and max(sizes["Length"]) < 100_000, sizes
+    assert len(sizes["Length"]) == 4 and max(spec for spec, _ in sizes["Length"]) < 100_000
+    # and Dask knows how big the upstream results are (for placement and memory)
+    (blob,), (blobs,) = sizes["Blob"], sizes["Blobs"]
+    assert blob[1] >= 8_000_000 and blobs[1] >= 9_000_000, sizes
 
 
 def test_label_key_style_names_each_task_by_its_job_label(client: Any, cache: Path) -> None:

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import cloudpickle
+from dask.sizeof import sizeof
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from plait.cache import load_cached
@@ -104,6 +105,12 @@ def job_resources(job: Job) -> dict[str, float] | None:
     """The Dask resources of ``job`` (``{"cpus": 2, "memory": 4e9}``), or None."""
     res: Resources | None = job.resources
     return res.as_dict() if res else None
+
+
+@sizeof.register(Result)
+def _sizeof_result(result: Result) -> int:
+    """A job result's size for Dask (memory accounting, placing jobs near their data)."""
+    return 200 + int(sizeof(result.outputs))
 
 
 #: output values below this size (and numbers, None) travel inside the job
