@@ -123,18 +123,7 @@ def _build(
     if not callable(func):
         raise DefinitionError(f"python.define needs a function, got {func!r}")
     task = name or func.__name__
-    hints = _type_hints(func, task)
-    helps = parse_docstring_params(func.__doc__ or "")
-    import inspect
-
-    sig = inspect.signature(func)
-    inputs: dict[str, Field] = {}
-    for p in sig.parameters.values():
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            raise DefinitionError(f"{task}: *args/**kwargs are not supported as task inputs")
-        default = MISSING if p.default is p.empty else p.default
-        inputs[p.name] = Field(p.name, hints.get(p.name, Any), default, helps.get(p.name, ""))
-    out_fields = output_fields(task, hints.get("return", Any), outputs)
+    inputs, out_fields = function_fields(func, task, outputs)
     cls: type[PythonDef] = make_definition_class(  # type: ignore[assignment]
         task,
         PythonDef,
@@ -146,6 +135,27 @@ def _build(
     )
     cls.__qualname__ = getattr(func, "__qualname__", task) if name is None else task
     return cls
+
+
+def function_fields(
+    func: Callable[..., Any], task: str, outputs: Sequence[str] | Mapping[str, Any] | None
+) -> tuple[dict[str, Field], dict[str, Field]]:
+    """Input fields from ``func``'s parameters (types, defaults, docstring help); output fields.
+
+    Shared by :func:`define` and ``workflow.define``: both read a function's
+    signature the same way.
+    """
+    import inspect
+
+    hints = _type_hints(func, task)
+    helps = parse_docstring_params(func.__doc__ or "")
+    inputs: dict[str, Field] = {}
+    for p in inspect.signature(func).parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            raise DefinitionError(f"{task}: *args/**kwargs are not supported as inputs")
+        default = MISSING if p.default is p.empty else p.default
+        inputs[p.name] = Field(p.name, hints.get(p.name, Any), default, helps.get(p.name, ""))
+    return inputs, output_fields(task, hints.get("return", Any), outputs)
 
 
 def _type_hints(func: Callable[..., Any], task: str) -> dict[str, Any]:

@@ -25,8 +25,8 @@ import attrs
 
 from .definition import TaskDef, make_definition_class
 from .errors import DefinitionError, GraphError, InputError
-from .fields import MISSING, Field, LazyOut, is_lazy
-from .python import _type_hints, output_fields, parse_docstring_params
+from .fields import MISSING, LazyOut, is_lazy
+from .python import function_fields
 from .resources import Resources, make_resources
 from .typecheck import compatible, type_name
 
@@ -209,17 +209,7 @@ def define(
 
     def wrap(f: Callable[..., Any]) -> type[WorkflowDef]:
         task = name or f.__name__
-        hints = _type_hints(f, task)
-        helps = parse_docstring_params(f.__doc__ or "")
-        inputs: dict[str, Field] = {}
-        import inspect
-
-        for p in inspect.signature(f).parameters.values():
-            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-                raise DefinitionError(f"{task}: *args/**kwargs are not supported")
-            default = MISSING if p.default is p.empty else p.default
-            inputs[p.name] = Field(p.name, hints.get(p.name, Any), default, helps.get(p.name, ""))
-        out_fields = output_fields(task, hints.get("return", Any), outputs)
+        inputs, out_fields = function_fields(f, task, outputs)
         cls: type[WorkflowDef] = make_definition_class(  # type: ignore[assignment]
             task,
             WorkflowDef,
