@@ -10,23 +10,7 @@ import pytest
 from airflow_helpers import run_dag, states, task_instances
 
 import plait
-
-
-def _xcom(dag_run: Any, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        row = session.scalars(
-            XComModel.get_many(
-                run_id=dag_run.run_id,
-                dag_ids=dag_run.dag_id,
-                task_ids=task_id,
-                key=key,
-                map_indexes=map_index,
-            )
-        ).first()
-        return None if row is None else XComModel.deserialize_value(row)
+from plait_airflow import xcom_value
 
 
 def _stored(root: Path) -> dict[str, float]:
@@ -76,14 +60,14 @@ def test_operator_expand_shares_the_cache_with_to_dag(dag_files: Any, tmp_path: 
     tis = task_instances(run)
     labels = {mi: ti.rendered_map_index for (tid, mi), ti in tis.items() if tid == "powers"}
     assert labels == {0: "p=1", 1: "p=2", 2: "p=3", 3: "p=4"}
-    assert [_xcom(run, "powers", map_index=i) for i in range(4)] == [
+    assert [xcom_value(run, "powers", map_index=i) for i in range(4)] == [
         {"out": 10},
         {"out": 100},
         {"out": 1000},
         {"out": 10000},
     ]
-    assert _xcom(run, "total") == {"out": 11110}
-    assert _xcom(run, "total", key="out") == 11110
+    assert xcom_value(run, "total") == {"out": 11110}
+    assert xcom_value(run, "total", key="out") == 11110
     after = _stored(cache)
     # the three powers to_dag ran were served from the cache (not rewritten);
     # only p=4 and the new sum ran
@@ -134,15 +118,15 @@ def test_operator_failure_files_and_references(dag_files: Any, tmp_path: Path) -
     assert [got[("fail_on", i)] for i in range(3)] == ["success", "failed", "success"]
     assert str(run.state) == "failed"
     # a file output is pushed as a path string into the job's cache directory
-    copied = _xcom(run, "copy", key="out_file")
+    copied = xcom_value(run, "copy", key="out_file")
     assert (
         isinstance(copied, str)
         and copied.startswith(str(cache))
         and Path(copied).read_text() == "hello"
     )
-    assert _xcom(run, "read") == {"out": "hello"}
+    assert xcom_value(run, "read") == {"out": "hello"}
     # a value XCom cannot carry goes as a reference into the cache, resolved downstream
-    ref = _xcom(run, "make_set", key="out")
+    ref = xcom_value(run, "make_set", key="out")
     assert "plait_ref" in ref
-    assert _xcom(run, "size") == {"out": 4}
+    assert xcom_value(run, "size") == {"out": 4}
     assert len(plait.cache.stored(cache)) == 2 + 1 + 1 + 1 + 1

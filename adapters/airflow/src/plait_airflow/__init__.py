@@ -24,11 +24,18 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .dag import to_dag
     from .operators import PlaitOperator
-    from .results import run_outputs
+    from .results import run_outputs, xcom_value
 
 __version__ = "0.1.0"
 
-__all__ = ["PlaitOperator", "__version__", "get_provider_info", "run_outputs", "to_dag"]
+__all__ = [
+    "PlaitOperator",
+    "__version__",
+    "get_provider_info",
+    "run_outputs",
+    "to_dag",
+    "xcom_value",
+]
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -49,7 +56,12 @@ def get_provider_info() -> dict[str, Any]:
     }
 
 
-_LAZY = {"to_dag": ".dag", "PlaitOperator": ".operators", "run_outputs": ".results"}
+_LAZY = {
+    "to_dag": ".dag",
+    "PlaitOperator": ".operators",
+    "run_outputs": ".results",
+    "xcom_value": ".results",
+}
 
 
 def __getattr__(name: str) -> Any:
