@@ -9,6 +9,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from core_tasks import CALLS_DIR_ENV
+
 
 @pytest.fixture
 def cache(tmp_path: Path) -> Path:
@@ -22,3 +24,11 @@ def cache(tmp_path: Path) -> Path:
 def worker(request: pytest.FixtureRequest) -> str:
     """Each embedded worker in turn."""
     return str(request.param)
+
+
+@pytest.fixture
+def call_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The file the core test tasks record their calls in (see ``core_tasks.calls``)."""
+    path = tmp_path / "calls.txt"
+    monkeypatch.setenv(CALLS_DIR_ENV, str(path))
+    return path

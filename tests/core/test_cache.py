@@ -22,13 +22,6 @@ HERE = Path(__file__).parent
 CORE_SRC = HERE.parent.parent / "core" / "src"
 
 
-@pytest.fixture
-def call_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "calls.txt"
-    monkeypatch.setenv(CALLS_DIR_ENV, str(path))
-    return path
-
-
 def test_ten_to_the_power_cached_on_second_run(cache: Path, worker: str, call_log: Path) -> None:
     with Submitter(worker=worker, cache_root=cache) as sub:
         first = sub(TenToThePower(p=3))

@@ -11,7 +11,6 @@ from pathlib import Path
 import cloudpickle
 import pytest
 from core_tasks import (
-    CALLS_DIR_ENV,
     VOXEL_SCRIPT,
     Add,
     FailOn,
@@ -39,13 +38,6 @@ from plait import (
 
 HERE = Path(__file__).parent
 CORE_SRC = HERE.parent.parent / "core" / "src"
-
-
-@pytest.fixture
-def call_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "calls.txt"
-    monkeypatch.setenv(CALLS_DIR_ENV, str(path))
-    return path
 
 
 def test_split_on_cf_with_three_processes(cache: Path) -> None:
