@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 from plait.labels import parse_label, parse_state, render_label, render_state, render_value
 
 fields = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True)
-nodes = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}(\.[A-Za-z_][A-Za-z0-9_]{0,8}){0,2}", fullmatch=True)
+nodes = st.from_regex(
+    r"[A-Za-z_][A-Za-z0-9_]{0,8}(\.[A-Za-z_][A-Za-z0-9_]{0,8}){0,2}", fullmatch=True
+)
 values = st.text(max_size=30)
 
 
@@ -20,7 +22,7 @@ def test_parse_label_inverts_render_label(node: str, pairs: list[tuple[str, str]
 
 
 def test_values_with_separators_are_quoted() -> None:
-    state = (("a", "1"), ("b", 'x,y]["z\''))
+    state = (("a", "1"), ("b", "x,y][\"z'"))
     text = render_label("Pair", state)
     assert text == 'Pair[a=1,b="x,y][\\"z\'"]'
     assert parse_label(text) == ("Pair", state)

@@ -27,10 +27,10 @@ from .errors import (
     failure_report,
 )
 from .graph import Element, Graph, Job, Node, NodeOutput, SkippedJob, compile
-from .labels import parse_label, render_label
 from .hashing import bytes_repr, hash_object
 from .hooks import TaskHooks
 from .identity import register_definition_hashing
+from .labels import parse_label, render_label
 from .resources import Resources
 from .result import ErrorInfo, Result, Runtime
 from .run import run_job

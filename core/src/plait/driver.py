@@ -161,7 +161,9 @@ class Driver:
         self.progress = progress
         self._events: deque[tuple[Any, ...]] = deque()
         self._in_flight: dict[str, list[tuple[_Frame, str, Job]]] = {}
-        self._counts = dict.fromkeys(("done", "total", "submitted", "cached", "failed", "skipped"), 0)
+        self._counts = dict.fromkeys(
+            ("done", "total", "submitted", "cached", "failed", "skipped"), 0
+        )
         self._top: RunOutcome | None = None
 
     def run(self, graph: Graph) -> RunOutcome:
@@ -213,7 +215,9 @@ class Driver:
         parent.errors.extend(frame.errors)
         parent.skipped_labels.extend(frame.skipped_labels)
         parent.ran += frame.ran
-        self._member_done(parent, name, job, outcome.as_job_result(job), nested=True)
+        result = outcome.as_job_result(job)
+        self._report("failed" if result.errored else "finished", job.label, name)
+        self._member_done(parent, name, job, result, nested=True)
 
     # -- rows and jobs ------------------------------------------------------
     def _expand_row(
@@ -228,7 +232,8 @@ class Driver:
             frame.errors.append(ErrorInfo.from_exception(exc, label))
             jobs, skipped = [], [SkippedJob(run.name, state, str(exc), index)]
         keys = []
-        for member in (*jobs, *skipped):
+        members: list[Job | SkippedJob] = [*jobs, *skipped]
+        for member in members:
             key = run.state.out_key(graph.member_index(run.name, member))
             run.expected[key] = run.expected.get(key, 0) + 1
             keys.append(key)
@@ -293,7 +298,9 @@ class Driver:
         run.members.setdefault(key, []).append((index, (member, result)))
         if result is not None:
             if result.errored and not nested:
-                frame.errors.extend(attrs.evolve(e, job=e.job or member.label) for e in result.errors)
+                frame.errors.extend(
+                    attrs.evolve(e, job=e.job or member.label) for e in result.errors
+                )
             frame.cpu += result.runtime.cpu
             frame.peak_rss = max(frame.peak_rss, result.runtime.peak_rss)
         self._check_group(frame, run, key)

@@ -310,9 +310,7 @@ class Graph:
         for u, positions in self.upstream_positions(name):
             for k, p in enumerate(positions):
                 axis_state[p] = upstream[u].state[k]
-        inherited: State = tuple(
-            pair for p in range(len(node.inherited)) for pair in axis_state[p]
-        )
+        inherited: State = tuple(pair for p in range(len(node.inherited)) for pair in axis_state[p])
         elements = [upstream[u] for u in node.upstream]
         if not all(e.ok and e.outputs is not None for e in elements):
             return [], [SkippedJob(name, inherited, "an input it needs failed", index)]

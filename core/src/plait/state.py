@@ -101,7 +101,9 @@ class Splitter:
                 names: list[str] = []
                 for sub in item:
                     if isinstance(sub, list):
-                        raise bad("an outer splitter (list) cannot be nested inside a scalar (tuple)")
+                        raise bad(
+                            "an outer splitter (list) cannot be nested inside a scalar (tuple)"
+                        )
                     names.extend(scalar_fields(sub))
                 return tuple(names)
             raise bad("expected field names")
