@@ -1,0 +1,30 @@
+"""A task raising in a module file on a LocalCluster: the traceback names that file and line."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from plait import Submitter
+
+_spec = importlib.util.spec_from_file_location(
+    "core_test_tracebacks", Path(__file__).parents[1] / "core" / "test_tracebacks.py"
+)
+assert _spec is not None and _spec.loader is not None
+core_tb = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(core_tb)
+
+
+@pytest.mark.parametrize("task, line", [("Boom", 11), ("BoomInHelper", 5)])
+def test_traceback_names_the_task_file_and_line_on_dask(
+    tmp_path: Path, cache: Path, client: object, task: str, line: int
+) -> None:
+    module = core_tb.load_module(tmp_path, f"tb_dask_{task}")
+    with Submitter(worker="dask", client=client, cache_root=cache) as sub:
+        result = sub(getattr(module, task)(x=1))
+    assert result.errored
+    text = result.errors[0].traceback
+    assert f'File "{module.__file__}", line {line}' in text, text
+    assert "<dynamic-code>" not in text
