@@ -22,6 +22,9 @@ def test_traceback_names_the_task_file_and_line_on_dask(
     tmp_path: Path, cache: Path, client: object, task: str, line: int
 ) -> None:
     module = core_tb.load_module(tmp_path, f"tb_dask_{task}")
+    # Like a user's package, the module is importable on the workers (its helper
+    # function travels by reference); the task class itself travels by value.
+    client.run(exec, f"import sys; sys.path.insert(0, {str(tmp_path)!r})")  # type: ignore[attr-defined]
     with Submitter(worker="dask", client=client, cache_root=cache) as sub:
         result = sub(getattr(module, task)(x=1))
     assert result.errored
