@@ -11,7 +11,7 @@ import pytest
 
 from plait import Submitter
 
-SOURCE = '''\
+SOURCE = """\
 from plait import python
 
 
@@ -28,7 +28,7 @@ def Boom(x: int) -> int:
 @python.define
 def BoomInHelper(x: int) -> int:
     return helper(x)
-'''
+"""
 
 
 def load_module(tmp_path: Path, name: str) -> ModuleType:

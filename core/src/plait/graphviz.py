@@ -25,7 +25,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .fields import is_lazy
 
@@ -75,7 +75,7 @@ def edges(graph: Graph) -> list[tuple[str, str, list[str]]]:
             found.setdefault((up, name), [])
         defn = node.definition
         for field in type(defn)._inputs:
-            value = getattr(defn, field, None)
+            value: Any = getattr(defn, field, None)
             if is_lazy(value) and value.node in graph.nodes:
                 found.setdefault((value.node, name), []).append(f"{value.field}->{field}")
     return [(up, down, fields) for (up, down), fields in found.items()]
