@@ -132,8 +132,8 @@ def _build(
         module=func.__module__,
         doc=func.__doc__,
         namespace={"_function": staticmethod(func), "_resources": make_resources(cpus, memory)},
+        qualname=getattr(func, "__qualname__", task),
     )
-    cls.__qualname__ = getattr(func, "__qualname__", task) if name is None else task
     return cls
 
 
