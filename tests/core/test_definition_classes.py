@@ -10,7 +10,7 @@ from pathlib import Path
 
 import cloudpickle
 import core_tasks
-from core_tasks import Add, Copy, DivMod, Powers, TenToThePower
+from core_tasks import Add, Copy, DivMod, Powers
 
 import plait
 from plait import python, shell
