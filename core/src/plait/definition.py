@@ -193,8 +193,17 @@ def make_definition_class(
     module: str,
     doc: str | None,
     namespace: Mapping[str, Any] | None = None,
+    qualname: str | None = None,
 ) -> type[TaskDef]:
-    """Build the attrs class of a definition from its field specs."""
+    """Build the attrs class of a definition from its field specs.
+
+    ``name`` is the class's ``__name__``: what node names, labels and errors
+    show. ``module`` and ``qualname`` (default: ``name``) say where the class
+    can be found (``getattr(sys.modules[module], qualname)``), so that
+    ``pickle`` and cloudpickle ship it by reference; the outputs class is
+    found as ``<qualname>._outputs_class``. attrs sets ``__module__`` to the
+    caller of ``make_class``, so both are set here, after the class is built.
+    """
     these = {
         n: attrs.field(default=f.default if f.default is not MISSING else MISSING)
         for n, f in inputs.items()
@@ -210,14 +219,16 @@ def make_definition_class(
         class_body={
             "_inputs": dict(inputs),
             "_outputs": dict(outputs),
-            "__module__": module,
             "__doc__": doc,
             **(namespace or {}),
         },
     )
     outputs_class = make_outputs_class(name, outputs)
-    outputs_class.__module__ = module
     cls._outputs_class = outputs_class  # type: ignore[attr-defined]
+    qualname = qualname or name
+    for klass, qual in ((cls, qualname), (outputs_class, f"{qualname}._outputs_class")):
+        klass.__module__ = module
+        klass.__qualname__ = qual
     return cls
 
 

@@ -140,8 +140,8 @@ def _build(
             "_filename": getattr(getattr(func, "__code__", None), "co_filename", None),
             "_resources": make_resources(cpus, memory),
         },
+        qualname=getattr(func, "__qualname__", task),
     )
-    cls.__qualname__ = getattr(func, "__qualname__", task) if name is None else task
     return cls
 
 

@@ -4,7 +4,7 @@ Example::
 
     from plait import shell
 
-    Copy = shell.define("cp <in_file:generic/file> <out|out_file:generic/file>")
+    Copy = shell.define("cp <in_file:generic/file> <out|out_file:generic/file>")  # class Copy
     Gzip = shell.define("gzip -c <level:int=6> <in_file:generic/file>", name="Gzip")
 
 Template syntax, one token after another, whitespace-separated:
@@ -30,10 +30,12 @@ Commands run as an argument list, never through a shell.
 
 from __future__ import annotations
 
+import dis
 import re
 import shlex
 import subprocess
 import sys
+import types
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -292,9 +294,18 @@ def define(
     cpus: int | None = None,
     memory: int | str | None = None,
 ) -> type[ShellDef]:
-    """Make a shell task definition class from a command template (see module docstring)."""
+    """Make a shell task definition class from a command template (see module docstring).
+
+    The class's name (what node names, labels and errors show) is ``name``;
+    without it, the variable the result is assigned to (``Copy =
+    shell.define("cp ...")`` makes ``Copy``); when the result is not assigned
+    to a variable, the executable's name in CamelCase (``gzip`` -> ``Gzip``).
+    The class is importable under the variable it is assigned to, so its jobs
+    pickle by reference.
+    """
+    module, qualname, bound = _caller_binding(sys._getframe(1))
     executable = template.split()[0] if template.split() else "Shell"
-    task = name or _class_name(executable)
+    task = name or bound or _class_name(executable)
     parts, inputs = parse_template(template, task)
     outputs: dict[str, Field] = {}
     for part in parts:
@@ -303,7 +314,6 @@ def define(
     outputs["stdout"] = Field("stdout", str)
     outputs["stderr"] = Field("stderr", str)
     outputs["return_code"] = Field("return_code", int)
-    module = sys._getframe(1).f_globals.get("__name__", "__main__")
     return make_definition_class(  # type: ignore[return-value]
         task,
         ShellDef,
@@ -316,7 +326,33 @@ def define(
             "_parts": tuple(parts),
             "_resources": make_resources(cpus, memory),
         },
+        qualname=qualname if bound else task,
     )
+
+
+_STORES = {"STORE_NAME", "STORE_GLOBAL", "STORE_FAST", "STORE_DEREF"}
+
+
+def _caller_binding(frame: types.FrameType) -> tuple[str, str, str | None]:
+    """Module, qualified name and variable name of the caller's ``X = define(...)``.
+
+    Read from the instruction that follows the call in the caller's code: a
+    store to a variable (no source needed). The variable name is None when
+    the call's value is not stored right away.
+    """
+    module = frame.f_globals.get("__name__", "__main__")
+    code = frame.f_code
+    after = [i for i in dis.get_instructions(code) if i.offset > frame.f_lasti]
+    if not after or after[0].opname not in _STORES or not str(after[0].argval).isidentifier():
+        return module, "", None
+    store = after[0]
+    bound = str(store.argval)
+    scope = code.co_qualname
+    if store.opname == "STORE_GLOBAL" or scope == "<module>":
+        return module, bound, bound
+    if store.opname == "STORE_NAME":  # a class body
+        return module, f"{scope}.{bound}", bound
+    return module, f"{scope}.<locals>.{bound}", bound
 
 
 def _class_name(executable: str) -> str:

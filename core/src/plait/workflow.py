@@ -218,8 +218,8 @@ def define(
             module=f.__module__,
             doc=f.__doc__,
             namespace={"_constructor": staticmethod(f)},
+            qualname=getattr(f, "__qualname__", task),
         )
-        cls.__qualname__ = getattr(f, "__qualname__", task) if name is None else task
         return cls
 
     return wrap(func) if func is not None else wrap
