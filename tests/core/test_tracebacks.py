@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -54,3 +55,33 @@ def test_traceback_names_the_task_file_and_line(
     text = result.errors[0].traceback
     assert f'File "{module.__file__}", line {line}' in text, text
     assert "<dynamic-code>" not in text
+
+
+SCRIPT = """\
+import sys
+import tempfile
+
+from plait import Submitter, python
+
+
+@python.define
+def Boom(x: int) -> int:
+    raise ValueError("boom")  # line 9
+
+
+if __name__ == "__main__":
+    with Submitter(worker=sys.argv[1], cache_root=tempfile.mkdtemp()) as sub:
+        print(sub(Boom(x=1)).errors[0].traceback)
+"""
+
+
+def test_traceback_of_a_task_in_a_script(tmp_path: Path, worker: str) -> None:
+    """A task defined in ``__main__`` travels by value: its file name must survive that."""
+    script = tmp_path / "script.py"
+    script.write_text(SCRIPT)
+    proc = subprocess.run(
+        [sys.executable, str(script), worker], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f'File "{script}", line 9, in Boom' in proc.stdout, proc.stdout
+    assert "<dynamic-code>" not in proc.stdout
