@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 
 from .errors import InputError, StateError
-from .fields import MISSING, Field, LazyOut, is_lazy
+from .fields import MISSING, Field, is_lazy
 from .state import parse_combiner, parse_splitter
 from .typecheck import check_value, compatible, type_name
 
@@ -48,6 +48,15 @@ class TaskDef:
             if value is MISSING or (value is None and spec.default is None):
                 continue
             object.__setattr__(self, name, _checked(task, spec, value))
+
+    @classmethod
+    def _identity_parts(cls) -> tuple[Any, ...]:
+        """Hashable values that decide what this kind of task does (its code,
+        its command ...): part of every job checksum (see :mod:`plait.identity`)."""
+        raise NotImplementedError(
+            f"{cls.__name__}: a definition kind must define _identity_parts(), the values "
+            "that decide its behaviour"
+        )
 
     # -- state --------------------------------------------------------------
     def split(self, splitter: Any = None, /, **values: Any) -> TaskDef:
@@ -231,7 +240,3 @@ def make_definition_class(
         klass.__qualname__ = qual
     return cls
 
-
-def lazy_of(node: str, field: str, tp: Any) -> LazyOut:
-    """A lazy reference to ``node.field`` delivering values of type ``tp``."""
-    return LazyOut(node=node, field=field, type=tp)

@@ -26,6 +26,7 @@ from typing import Any, ClassVar, overload
 from .definition import TaskDef, make_definition_class
 from .errors import DefinitionError
 from .fields import MISSING, Field
+from .hashing import hash_function
 from .resources import make_resources
 
 __all__ = ["PythonDef", "define"]
@@ -36,6 +37,11 @@ class PythonDef(TaskDef):
 
     _kind: ClassVar[str] = "python"
     _function: ClassVar[Callable[..., Any]]
+
+    @classmethod
+    def _identity_parts(cls) -> tuple[Any, ...]:
+        """The function's identity (code and the values it reads; see ``hash_function``)."""
+        return (hash_function(cls._function),)
 
     def _execute(self, job_dir: str, environment: Any = None) -> dict[str, Any]:
         """Call the function with this instance's inputs; return outputs by name."""

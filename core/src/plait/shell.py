@@ -89,6 +89,11 @@ class ShellDef(TaskDef):
     _template: ClassVar[str]
     _parts: ClassVar[tuple[Arg | Literal, ...]]
 
+    @classmethod
+    def _identity_parts(cls) -> tuple[Any, ...]:
+        """The full command template."""
+        return (cls._template,)
+
     def command_args(self, job_dir: str | Path) -> list[str]:
         """The command as an argument list, output files placed inside ``job_dir``."""
         args: list[str] = []
