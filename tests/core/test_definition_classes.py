@@ -9,8 +9,8 @@ import textwrap
 from pathlib import Path
 
 import cloudpickle
-import pytest
 import core_tasks
+import pytest
 from core_tasks import Add, Copy, DivMod, Powers
 
 import plait
