@@ -10,6 +10,7 @@ from pathlib import Path
 
 import cloudpickle
 import core_tasks
+import pytest
 from core_tasks import Add, Copy, DivMod, Powers
 
 import plait
@@ -91,3 +92,30 @@ def test_tasks_defined_in_main_still_run_on_cf(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split("\n")[:2] == ["[6, 7]", "['a\\n', 'b\\n']"]
+
+
+def test_identity_parts_are_a_method_of_the_definition_kind() -> None:
+    from plait.definition import TaskDef, make_definition_class
+    from plait.identity import definition_identity
+
+    class Custom(TaskDef):
+        _kind = "custom"
+        version = 1
+
+        @classmethod
+        def _identity_parts(cls) -> tuple[object, ...]:
+            return (cls.version,)
+
+    one = make_definition_class("One", Custom, {}, {}, module=__name__, doc=None)
+    two = make_definition_class(
+        "One", Custom, {}, {}, module=__name__, doc=None, namespace={"version": 2}
+    )
+    assert definition_identity(one) != definition_identity(two)
+    assert Copy._identity_parts() == (Copy._template,)
+
+    class NoParts(TaskDef):
+        _kind = "incomplete"
+
+    bare = make_definition_class("Bare", NoParts, {}, {}, module=__name__, doc=None)
+    with pytest.raises(NotImplementedError, match="Bare: a definition kind must define"):
+        definition_identity(bare)

@@ -27,6 +27,7 @@ from .codefile import restore_filename
 from .definition import TaskDef, make_definition_class
 from .errors import DefinitionError
 from .fields import MISSING, Field
+from .hashing import hash_function
 from .resources import make_resources
 
 __all__ = ["PythonDef", "define"]
@@ -39,6 +40,11 @@ class PythonDef(TaskDef):
     _function: ClassVar[Callable[..., Any]]
     #: the file the function was defined in (tracebacks on every worker name it)
     _filename: ClassVar[str | None] = None
+
+    @classmethod
+    def _identity_parts(cls) -> tuple[Any, ...]:
+        """The function's identity (code and the values it reads; see ``hash_function``)."""
+        return (hash_function(cls._function),)
 
     def _execute(self, job_dir: str, environment: Any = None) -> dict[str, Any]:
         """Call the function with this instance's inputs; return outputs by name."""
