@@ -206,7 +206,9 @@ def main() -> None:
         if case == "d":
             line += f", peak RSS {mine['peak_rss_mb']:.0f} MB"
         if case == "e":
-            line += f" (lower bound {mine['bound_s']:.3f} s: {mine['wall_s'] / mine['bound_s']:.2f}x)"
+            line += (
+                f" (lower bound {mine['bound_s']:.3f} s: {mine['wall_s'] / mine['bound_s']:.2f}x)"
+            )
         if theirs:
             line += f" | pydra {_fmt(theirs):>14}"
             if case == "c":
