@@ -166,16 +166,17 @@ class NodeState:
     own: tuple[Axis, ...] = ()
     combined: tuple[Axis, ...] = ()
     zipped: tuple[tuple[str, Axis], ...] = ()
+    #: positions of the axes that remain after the combine (derived once)
+    kept: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        kept = tuple(i for i, ax in enumerate(self.axes) if ax not in self.combined)
+        object.__setattr__(self, "kept", kept)
 
     @property
     def axes(self) -> tuple[Axis, ...]:
         """Inherited then own axes: the positions of a job's index."""
         return self.inherited + self.own
-
-    @property
-    def kept(self) -> tuple[int, ...]:
-        """Positions of the axes that remain after the combine."""
-        return tuple(i for i, ax in enumerate(self.axes) if ax not in self.combined)
 
     @property
     def out_axes(self) -> tuple[Axis, ...]:
@@ -194,6 +195,8 @@ class NodeState:
 
     def out_key(self, index: Sequence[int]) -> tuple[int, ...]:
         """The output element a job at ``index`` belongs to."""
+        if len(self.kept) == len(index):
+            return tuple(index)
         return tuple(index[i] for i in self.kept)
 
     def positions(self, upstream_axes: Sequence[Axis]) -> tuple[int, ...]:
