@@ -4,7 +4,7 @@ Each plait job becomes one Dask task (named ``Smooth[subject=sub-01]`` on the
 Dask dashboard) running inside SLURM batch jobs that host Dask workers.
 Run it on a login node (or anywhere ``sbatch`` works)::
 
-    pip install plait-dask dask-jobqueue
+    pip install ./core ./adapters/dask dask-jobqueue     # from the repository's root
     python examples/dask_slurm.py --queue debug --walltime 00:30:00 --jobs 2
 
 The cache directory must be visible from the compute nodes (a shared file

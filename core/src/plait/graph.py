@@ -1,4 +1,4 @@
-"""The compiled graph: the contract between the core and every host (DESIGN.md §5).
+"""The compiled graph: the contract between the core and every host (docs/design.md §5).
 
 ``compile(defn)`` turns a definition into a :class:`Graph` of nodes in
 topological order. ``graph.jobs(node, upstream)`` expands a node into its
@@ -97,7 +97,7 @@ class NodeOutput:
     items: tuple[Element, ...]
 
     def values(self, field: str) -> Any:
-        """The output ``field`` shaped for a workflow output (DESIGN.md §3).
+        """The output ``field`` shaped for a workflow output (docs/design.md §3).
 
         Without axes: the single value. Otherwise one flat list over the
         remaining elements (each a list if the node combined some axes);
@@ -342,7 +342,7 @@ class Graph:
         )
 
     def outputs(self, node_outputs: Mapping[str, NodeOutput]) -> dict[str, Any]:
-        """The workflow's outputs from its nodes' outputs, shaped as DESIGN.md §3 says."""
+        """The workflow's outputs from its nodes' outputs, shaped as docs/design.md §3 says."""
         out: dict[str, Any] = {}
         for name, ref in self.outputs_spec.items():
             if is_lazy(ref):

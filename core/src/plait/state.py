@@ -1,4 +1,4 @@
-"""Split/combine state modelled as axes (DESIGN.md §3).
+"""Split/combine state modelled as axes (docs/design.md §3).
 
 A node's state is an ordered list of :class:`Axis`. Inherited axes (from
 split upstream nodes) come first, slowest; the node's own splitter adds
