@@ -59,3 +59,11 @@ def test_text_formats_need_no_graphviz(cache: Path, tmp_path: Path) -> None:
 def test_svg_through_graphviz(cache: Path, tmp_path: Path) -> None:
     svg = visualize(graph(cache), tmp_path / "wf.svg").read_text()
     assert "<svg" in svg and "Square" in svg and "out&#45;&gt;values" in svg
+
+
+def test_graph_methods_delegate(cache: Path, tmp_path: Path) -> None:
+    g = graph(cache)
+    assert g.to_dot() == to_dot(g) and g.to_mermaid({"Total": "done"}) == to_mermaid(
+        g, {"Total": "done"}
+    )
+    assert g.visualize(tmp_path / "g.mmd").read_text() == to_mermaid(g)
