@@ -47,7 +47,10 @@ def test_nested_workflows_are_clusters(cache: Path) -> None:
         pytest.skip("compile() does not flatten nested workflows yet (graph.groups)")
     text = to_dot(g)
     assert 'subgraph "cluster_SumOfSquares" {' in text
-    assert "subgraph g0[" in to_mermaid(g)
+    assert '"SumOfSquares.Square" [label="Square\\n(python)\\nsplit x' in text
+    assert '"SumOfSquares.Total" -> "Double" [label="out->x"];' in text
+    mermaid = to_mermaid(g)
+    assert 'subgraph g0["SumOfSquares"]' in mermaid and 'n0["Square<br/>' in mermaid
 
 
 def test_text_formats_need_no_graphviz(cache: Path, tmp_path: Path) -> None:
