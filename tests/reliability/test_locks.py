@@ -252,13 +252,29 @@ def test_release_never_removes_another_owners_lock(cache: Path) -> None:
     job_dir.mkdir()
     lock = locks.JobLock(str(job_dir))
     lock.acquire()
-    os.unlink(job_dir / LOCK_FILE)  # as if taken over by mistake
+    lock._since -= locks.LOCK_LEASE  # held for a lease: another host may judge it abandoned
+    os.unlink(job_dir / LOCK_FILE)  # as if taken over by such a host
     other = locks.JobLock(str(job_dir))
     other.acquire()
     lock.release()
     assert (job_dir / LOCK_FILE).exists()  # still the other's
     other.release()
     assert not (job_dir / LOCK_FILE).exists()
+
+
+def test_publish_never_publishes_another_owners_lock(cache: Path) -> None:
+    job_dir = cache / "python-publish"
+    job_dir.mkdir()
+    lock = locks.JobLock(str(job_dir))
+    lock.acquire()
+    lock._since -= locks.LOCK_LEASE
+    os.unlink(job_dir / LOCK_FILE)
+    other = locks.JobLock(str(job_dir))
+    other.acquire()
+    assert lock.publish([b"my result"], str(job_dir / "result.pkl")) is False
+    assert not (job_dir / "result.pkl").exists()
+    lock.release()
+    other.release()
 
 
 def test_process_delayed_before_its_lock_reuses_the_result(cache: Path, marks_file: Path) -> None:

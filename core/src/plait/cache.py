@@ -72,16 +72,22 @@ def default_cache_root() -> Path:
     return Path(platformdirs.user_cache_dir("plait")) / "jobs"
 
 
-def make_job_dir(cache_dir: str) -> None:
-    """Create a job directory (and its cache root) if missing, without group/world write."""
+def make_job_dir(cache_dir: str) -> bool:
+    """Create a job directory (and its cache root) if missing, without group/world write.
+
+    Returns True if this call created it.
+    """
     try:
         os.mkdir(cache_dir, DIR_MODE)
     except FileExistsError:
-        pass
+        return False
     except FileNotFoundError:
         os.makedirs(os.path.dirname(cache_dir), mode=DIR_MODE, exist_ok=True)
-        with contextlib.suppress(FileExistsError):
+        try:
             os.mkdir(cache_dir, DIR_MODE)
+        except FileExistsError:
+            return False
+    return True
 
 
 def load_result(
@@ -156,19 +162,22 @@ def load_cached(cache_dir: str, readonly_caches: Sequence[str] = ()) -> Result |
     return None
 
 
-def save_result(cache_dir: str, result: Result) -> None:
-    """Write ``result`` atomically: verified format, private temporary name, rename.
+def save_result(cache_dir: str, result: Result, lock: JobLock | None = None) -> None:
+    """Write ``result`` atomically in its verified format.
 
-    Raises (and leaves no result) if it cannot be stored: outputs that cannot
-    be serialised, a full disk, no permission.
+    With the job's ``lock`` held, the result is appended to the lock's own
+    file and published by a hard link through its descriptor (one file
+    created per job); otherwise, or where that is not possible, it is written
+    to a private temporary name and renamed. Raises (and publishes nothing)
+    if it cannot be stored: outputs that cannot be serialised, a full disk, no
+    permission.
     """
     rt = result.runtime
     parts = encode(result.outputs, rt.wall, rt.cpu, rt.peak_rss, cache_dir)
-    atomic_write(
-        f"{cache_dir}/{RESULT_FILE}",
-        parts,
-        f"{os.getpid()}-{threading.get_ident()}-{os.urandom(4).hex()}",
-    )
+    target = f"{cache_dir}/{RESULT_FILE}"
+    if lock is not None and lock.publish(parts, target):
+        return
+    atomic_write(target, parts, f"{os.getpid()}-{threading.get_ident()}-{os.urandom(4).hex()}")
 
 
 def store_outputs(cache_dir: str, outputs: Any, runtime: Runtime | None = None) -> Result:

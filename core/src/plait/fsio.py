@@ -21,13 +21,18 @@ __all__ = ["FSYNC", "atomic_write", "write_all"]
 FSYNC = os.environ.get("PLAIT_FSYNC", "") not in ("", "0")
 
 _CHUNK = 1 << 30  # at most 1 GiB per write call
+_JOIN_BELOW = 1 << 16
 
 
 def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
     """Write all of ``data`` to ``fd`` (looping over short writes); raise OSError on failure."""
-    view = memoryview(data).cast("B")
-    total = len(view)
+    total = len(data) if isinstance(data, bytes) else memoryview(data).nbytes
     done = 0
+    if total <= _CHUNK:
+        done = os.write(fd, data)
+        if done == total:
+            return
+    view = memoryview(data).cast("B")
     while done < total:
         n = os.write(fd, view[done : done + _CHUNK])
         if n <= 0:  # never returned by POSIX write for a non-empty buffer; be safe
@@ -44,6 +49,9 @@ def atomic_write(
     the temporary file is removed and the error is raised; ``path`` is untouched.
     """
     tmp = f"{path}.{tmp_suffix}.tmp"
+    parts = list(parts)
+    if len(parts) > 1 and sum(len(p) for p in parts) < _JOIN_BELOW:
+        parts = [b"".join(parts)]  # one write call for a small file
     fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, mode)
     try:
         try:

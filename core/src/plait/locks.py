@@ -19,9 +19,13 @@ docs/cache.md):
    (else puts it back) and deletes it. The claim is then removed and the
    process goes back to step 1 and competes for a fresh ``.lock`` like anyone
    else. A claim whose creator died is itself taken over the same way.
-5. **Release**: delete ``.lock`` if it is still this lock (same inode as the
-   descriptor held since step 1). A commit never renames the lock: the result
-   is written to a private temporary file and renamed into place.
+5. **Commit** (:meth:`JobLock.publish`): the result is appended to this
+   lock's own file and that file is hard-linked as the result *through the
+   descriptor held since step 1*, so only this process's own file can ever be
+   published; where that is not possible, it is written to a private
+   temporary file and renamed into place. A lock path is never renamed.
+6. **Release**: delete ``.lock`` if it is still this lock (same inode as the
+   descriptor held since step 1).
 
 Correctness never depends on the lock: if two processes ever ran the same job
 (an owner on another host that stopped renewing its lease but lives on), both
@@ -31,6 +35,7 @@ would write the same result, each atomically.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -91,27 +96,27 @@ def process_start_time(pid: int) -> int | None:
     return -1
 
 
-_me: tuple[int, bytes] | None = None
+_me: tuple[int, bytes, bytes] | None = None
 
 
-def _owner_prefix() -> bytes:
-    """The fixed part of this process's owner line (recomputed after a fork)."""
+def _owner_prefix() -> tuple[bytes, bytes]:
+    """The fixed part of this process's owner line and a random salt (new after a fork)."""
     global _me
     pid = os.getpid()
     if _me is None or _me[0] != pid:
         start = process_start_time(pid)
         fields = {"pid": pid, "host": _HOST, "boot": _BOOT, "ns": _PIDNS, "start": start}
-        _me = (pid, json.dumps(fields)[:-1].encode())
-    return _me[1]
+        _me = (pid, json.dumps(fields)[:-1].encode(), os.urandom(8).hex().encode())
+    return _me[1], _me[2]
+
+
+_tokens = itertools.count()
 
 
 def owner_line() -> bytes:
-    """One JSON line naming this process as an owner, with a fresh random token."""
-    return b'%s, "time": %.3f, "token": "%s"}\n' % (
-        _owner_prefix(),
-        time.time(),
-        os.urandom(8).hex().encode(),
-    )
+    """One JSON line naming this process as an owner, with a token unique to this line."""
+    prefix, salt = _owner_prefix()
+    return b'%s, "time": %.6f, "token": "%s-%d"}\n' % (prefix, time.time(), salt, next(_tokens))
 
 
 def owner_alive(raw: bytes, mtime: float) -> bool:
@@ -261,6 +266,8 @@ class JobLock:
         self.path = f"{cache_dir}/{LOCK_FILE}"
         self.max_wait = max_wait
         self._fd: int | None = None
+        self._published = False
+        self._since = 0.0
 
     @property
     def held(self) -> bool:
@@ -279,6 +286,7 @@ class JobLock:
                 pass
             else:
                 self._fd = fd
+                self._since = time.monotonic()
                 _heartbeat.add(self.path)
                 return waited
             waited = True
@@ -293,6 +301,53 @@ class JobLock:
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
 
+    def _young(self) -> bool:
+        """Held for less than half a lease: no other process can have judged it abandoned.
+
+        (An owner on this host is judged by pid and start time, never by age;
+        one elsewhere only once its lease, renewed by this process, is stale.)
+        """
+        return time.monotonic() - self._since < LOCK_LEASE / 2
+
+    def publish(self, parts: list[bytes], target: str) -> bool:
+        """Append ``parts`` to this lock's own file and hard-link that file as ``target``.
+
+        The file is written through the descriptor held since :meth:`acquire`;
+        after linking, ``target`` is checked to be that very file (same inode as
+        the descriptor) and removed if it is not (a lock taken over while held),
+        so only this process's own, complete file is ever published. Returns
+        False when nothing was published (``target`` exists, a file system
+        without hard links, a lock no longer ours): the caller then writes
+        ``target`` through a private temporary file. Raises if a write fails.
+        """
+        fd = self._fd
+        if fd is None:
+            return False
+        from .fsio import FSYNC, write_all
+
+        if len(parts) > 1 and sum(len(p) for p in parts) < 1 << 16:
+            parts = [b"".join(parts)]  # one write call for a small result
+        for part in parts:
+            write_all(fd, part)
+        if FSYNC:
+            os.fsync(fd)
+        try:
+            os.link(self.path, target)
+        except OSError:
+            return False
+        if self._young():
+            self._published = True
+            return True
+        mine = os.fstat(fd)
+        there = os.stat(target)
+        if (there.st_ino, there.st_dev) != (mine.st_ino, mine.st_dev):
+            logger.warning("lock %s was taken over while held; not publishing it", self.path)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(target)
+            return False
+        self._published = True
+        return True
+
     def release(self) -> None:
         """Drop the lock (only if it is still this one: never another process's)."""
         if self._fd is None:
@@ -300,6 +355,10 @@ class JobLock:
         fd, self._fd = self._fd, None
         _heartbeat.discard(self.path)
         try:
+            if self._published or self._young():  # no one can have taken it over
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.path)
+                return
             mine = os.fstat(fd)
             try:
                 there = os.stat(self.path)
@@ -311,4 +370,5 @@ class JobLock:
             else:
                 logger.warning("lock %s was taken over while held; leaving the new one", self.path)
         finally:
+            self._published = False
             os.close(fd)

@@ -1,7 +1,9 @@
 """The result file format: a header, a digest of the payload, and a payload that is
 plain data (msgpack, no code runs when it is read) or an authenticated pickle.
 
-Layout (all integers little-endian)::
+Layout (all integers little-endian), after an optional first line naming
+the process that wrote it (a JSON object and a newline: the lock's owner line,
+see :mod:`plait.locks`)::
 
     magic    8 bytes   b"PLAITRS\\x02"
     codec    1 byte    0: data (msgpack), 1: pickle
@@ -30,11 +32,11 @@ import io
 import os
 import pickle
 import struct
+import threading
 from collections.abc import Callable
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, NamedTuple
 
-import attrs
 import msgpack
 from blake3 import blake3
 
@@ -70,8 +72,7 @@ class RejectedResult(Exception):
         self.quarantine = quarantine
 
 
-@attrs.frozen
-class Decoded:
+class Decoded(NamedTuple):
     """The content of a result file."""
 
     outputs: Any
@@ -92,29 +93,33 @@ def encode(outputs: Any, wall: float, cpu: float, peak_rss: int, job_dir: str) -
     files: list[list[Any]] = []
     plain = _scan(outputs, files, job_dir)
     outputs_bytes: bytes | None = None
+    packer = _packer()
     if plain:
         try:
-            outputs_bytes = msgpack.packb(
-                outputs, default=_default, use_bin_type=True, strict_types=True
-            )
+            outputs_bytes = packer.pack(outputs)
         except (TypeError, ValueError, OverflowError):
+            packer.reset()
             outputs_bytes = None
     codec = CODEC_DATA
     if outputs_bytes is None:
         codec = CODEC_PICKLE
         outputs_bytes = _pickle(outputs)
-    meta = msgpack.packb([wall, cpu, peak_rss, files], use_bin_type=True)
+    meta = packer.pack([wall, cpu, peak_rss, files])
     size = len(meta) + len(outputs_bytes)
-    name = os.path.basename(job_dir).encode()
+    root, _, base = job_dir.rpartition("/")
+    name = base.encode()
     if codec == CODEC_PICKLE:
-        kid, key = writer_key(os.path.dirname(job_dir))
+        kid, key = writer_key(root)
     else:
         kid, key = _NO_KEY, b""
     head = _HEAD.pack(MAGIC, codec, kid, len(meta), size)
-    h = _hasher(None, name, head)
-    h.update(meta)
-    h.update(outputs_bytes)
-    digest = h.digest(_DIGEST)
+    if size < _SMALL:
+        digest = blake3(b"%s\0%s%s%s" % (name, head, meta, outputs_bytes)).digest(_DIGEST)
+    else:
+        h = _hasher(None, name, head)
+        h.update(meta)
+        h.update(outputs_bytes)
+        digest = h.digest(_DIGEST)
     mac = _NO_MAC
     if codec == CODEC_PICKLE:
         h = _hasher(key, name, head)
@@ -122,6 +127,20 @@ def encode(outputs: Any, wall: float, cpu: float, peak_rss: int, job_dir: str) -
         h.update(outputs_bytes)
         mac = h.digest(_MAC)
     return [head + digest + mac, meta, outputs_bytes]
+
+
+_local = threading.local()
+_SMALL = 1 << 14
+
+
+def _packer() -> Any:
+    """This thread's msgpack packer (made once: making one per call costs more than packing)."""
+    packer = getattr(_local, "packer", None)
+    if packer is None:
+        packer = _local.packer = msgpack.Packer(
+            default=_default, use_bin_type=True, strict_types=True
+        )
+    return packer
 
 
 def _hasher(key: bytes | None, name: bytes, head: bytes) -> Any:
@@ -227,6 +246,7 @@ def _default(obj: Any) -> Any:
 
 
 def _pack(value: Any) -> bytes:
+    # a packer of its own: this runs inside the thread's packer's default hook
     return msgpack.packb(value, default=_default, use_bin_type=True, strict_types=True)
 
 
@@ -248,34 +268,44 @@ def decode(data: bytes, job_dir: str, trusted_root: str) -> Decoded:
     :class:`RejectedResult` for a damaged, foreign, forged or untrusted file,
     and when a file the result refers to is missing or changed.
     """
-    if len(data) < _PREFIX:
+    off = 0
+    if data[:1] == b"{":  # written by a lock owner: its owner line comes first
+        off = data.find(b"\n", 0, 4096) + 1
+        if not off:
+            raise RejectedResult("not a plait result file (unknown format)")
+    if len(data) - off < _PREFIX:
         raise RejectedResult(f"truncated ({len(data)} bytes)")
-    magic, codec, kid, meta_len, payload_len = _HEAD.unpack_from(data)
+    magic, codec, kid, meta_len, payload_len = _HEAD.unpack_from(data, off)
     if magic != MAGIC:
         raise RejectedResult("not a plait result file (unknown format)")
-    if len(data) != _PREFIX + payload_len:
+    if len(data) - off != _PREFIX + payload_len:
         raise RejectedResult(
-            f"truncated or padded ({len(data)} bytes, expected {_PREFIX + payload_len})"
+            f"truncated or padded ({len(data) - off} bytes, expected {_PREFIX + payload_len})"
         )
-    view = memoryview(data)
-    head = bytes(view[: _HEAD.size])
-    digest = bytes(view[_HEAD.size : _HEAD.size + _DIGEST])
+    head = data[off : off + _HEAD.size]
+    digest = data[off + _HEAD.size : off + _HEAD.size + _DIGEST]
+    name = job_dir.rpartition("/")[2].encode()
+    view = memoryview(data)[off:]
     payload = view[_PREFIX:]
-    name = os.path.basename(job_dir).encode()
-    h = _hasher(None, name, head)
-    h.update(payload)
-    if h.digest(_DIGEST) != digest:
+    if payload_len < _SMALL:
+        check = blake3(b"%s\0%s%s" % (name, head, payload)).digest(_DIGEST)
+    else:
+        h = _hasher(None, name, head)
+        h.update(payload)
+        check = h.digest(_DIGEST)
+    if check != digest:
         raise RejectedResult("digest mismatch (damaged, or copied from another job)")
     if codec == CODEC_PICKLE:
         _authenticate(view, name, head, kid, trusted_root)
     elif codec != CODEC_DATA:
         raise RejectedResult(f"unknown codec {codec}")
     try:
-        wall, cpu, peak_rss, files = msgpack.unpackb(payload[:meta_len], use_list=True)
+        wall, cpu, peak_rss, files = msgpack.unpackb(payload[:meta_len])
     except Exception as exc:
         raise RejectedResult(f"unreadable metadata: {exc}") from None
-    for path, size, mtime_ns, file_digest in files:
-        _check_file(path, size, mtime_ns, file_digest)
+    if files:
+        for path, size, mtime_ns, file_digest in files:
+            _check_file(path, size, mtime_ns, file_digest)
     body = payload[meta_len:]
     try:
         if codec == CODEC_PICKLE:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from .cache import (
     ERROR_FILE,
+    RESULT_FILE,
     JobLock,
     clear_job_dir,
     load_cached,
@@ -57,20 +58,31 @@ def execute_job(job: Job) -> Result:
         return _run_workflow_job(job)
     lock = JobLock(job.cache_dir)
     try:
-        make_job_dir(job.cache_dir)
-        lock.acquire()
-        cached = load_result(job.cache_dir)
-        if cached is not None:
-            return cached
-        clear_job_dir(job.cache_dir)
-        return _execute(job)
+        fresh = make_job_dir(job.cache_dir)
+        waited = lock.acquire()
+        # look again with the lock held: another process may have finished it meanwhile
+        if fresh and not waited:  # the usual case: one cheap look
+            if os.path.lexists(f"{job.cache_dir}/{RESULT_FILE}"):
+                cached = load_result(job.cache_dir)
+                if cached is not None:
+                    return cached
+                clear_job_dir(job.cache_dir)
+        else:
+            entries = os.listdir(job.cache_dir)
+            if RESULT_FILE in entries:
+                cached = load_result(job.cache_dir)
+                if cached is not None:
+                    return cached
+            if len(entries) > 1:
+                clear_job_dir(job.cache_dir)
+        return _execute(job, lock)
     except OSError as exc:
         return _cache_failure(job, exc)
     finally:
         lock.release()
 
 
-def _execute(job: Job) -> Result:
+def _execute(job: Job, lock: JobLock) -> Result:
     wall0 = time.perf_counter()
     cpu0 = time.process_time()
     # only shell tasks start child processes whose usage counts
@@ -83,7 +95,7 @@ def _execute(job: Job) -> Result:
         outputs=outputs, cache_dir=job.cache_dir, runtime=_runtime(wall0, cpu0, children0)
     )
     try:
-        save_result(job.cache_dir, result)
+        save_result(job.cache_dir, result, lock)
     except Exception as exc:
         error = RuntimeError(
             f"{job.label}: cannot store the result in {job.cache_dir}: {type(exc).__name__}: {exc}"
