@@ -28,3 +28,19 @@ def FailsOnce(x: int, log_dir: str, bad: int = -1) -> int:
         open(flag, "w").close()
         raise RuntimeError(f"transient failure of element {x}")
     return x + 1
+
+
+@python.define
+def CountedSum(xs: list[int], log_dir: str, name: str = "sum") -> int:
+    """sum(xs); logs each execution as ``log_dir/<name>.<uuid>``."""
+    with open(os.path.join(log_dir, f"{name}.{uuid.uuid4().hex}"), "w"):
+        pass
+    return sum(xs)
+
+
+@python.define
+def CountedInc(x: int, log_dir: str, name: str = "inc") -> int:
+    """x + 1; logs each execution as ``log_dir/<name>.<uuid>``."""
+    with open(os.path.join(log_dir, f"{name}.{uuid.uuid4().hex}"), "w"):
+        pass
+    return x + 1
