@@ -44,3 +44,20 @@ def CountedInc(x: int, log_dir: str, name: str = "inc") -> int:
     with open(os.path.join(log_dir, f"{name}.{uuid.uuid4().hex}"), "w"):
         pass
     return x + 1
+
+
+@python.define
+def Marked(x: int, log_dir: str, seconds: float = 0.0) -> int:
+    """x * x after ``seconds``; writes ``start-<x>.<uuid>`` and ``done-<x>.<uuid>`` markers.
+
+    Each marker holds the time it was written, so a test can tell a job that
+    ran again after it had finished from one that was interrupted and rerun.
+    """
+    import time
+
+    with open(os.path.join(log_dir, f"start-{x}.{uuid.uuid4().hex}"), "w") as f:
+        f.write(repr(time.time()))
+    time.sleep(seconds)
+    with open(os.path.join(log_dir, f"done-{x}.{uuid.uuid4().hex}"), "w") as f:
+        f.write(repr(time.time()))
+    return x * x

@@ -103,10 +103,10 @@ def test_resources_give_pool_slots_and_pod_resources_node_options_win(tmp_path: 
 def test_task_settings_function_is_overridable_and_retries_come_from_the_definition(
     tmp_path: Path,
 ) -> None:
+    from conformance_tasks import Sum
+
     from plait import Node
     from plait_airflow import default_task_settings
-
-    from conformance_tasks import Sum
 
     defn = _resources_workflow()
 

@@ -88,7 +88,9 @@ def test_selectors_are_checked(tmp_path: Path) -> None:
     from counting_tasks import Flaky
 
     defn = Flaky(log_dir=str(tmp_path)).split(x=[1, 2])
-    with pytest.raises(ValueError, match=r"no node 'Nope' \(from selector '\+Nope'\); nodes: Flaky"):
+    with pytest.raises(
+        ValueError, match=r"no node 'Nope' \(from selector '\+Nope'\); nodes: Flaky"
+    ):
         to_dag(defn, dag_id="bad_select", cache_root=tmp_path, select=["+Nope"])
     with pytest.raises(ValueError, match="leave no node"):
         to_dag(defn, dag_id="empty_select", cache_root=tmp_path, exclude=["Flaky"])

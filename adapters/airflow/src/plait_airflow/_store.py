@@ -169,4 +169,3 @@ def describe_failures(outputs: Sequence[NodeOutput], cache_root: str, kinds: dic
                     message = "did not finish"
             lines.append(f"- {where}: {message}")
     return "\n".join(lines)
-

@@ -45,11 +45,13 @@ anyway: build the definition from constants, not from the clock).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import attrs
 from airflow.sdk import DAG, BaseOperator, TaskGroup
 
 import plait
@@ -142,7 +144,9 @@ def to_dag(
                 f"{where}: {what} for unknown node(s) {unknown}; nodes: {', '.join(graph.nodes)}"
             )
     if outputs_task_id in graph.nodes:
-        raise ValueError(f"{where}: a node is named {outputs_task_id!r}; pass another outputs_task_id=")
+        raise ValueError(
+            f"{where}: a node is named {outputs_task_id!r}; pass another outputs_task_id="
+        )
     if dag is None:
         doc = inspect.cleandoc(type(defn).__doc__ or "")
         if doc:
@@ -157,53 +161,112 @@ def to_dag(
         top_job=_workflow_job(defn, graph, readonly_caches, environment),
     )
     register(wf)
+    renderer = _Renderer(
+        wf=wf,
+        jobs_per_task=jobs_per_task,
+        settings={
+            name: {**task_settings(graph.nodes[name]), **options.get(name, {})} for name in rendered
+        },
+        outlets={
+            name: list(extra_outlets[name])
+            if name in extra_outlets
+            else (node_outlets(graph.name, graph.nodes[name]) if emit_assets else [])
+            for name in rendered
+        },
+    )
     with dag:
-        out_tasks: dict[str, BaseOperator] = {}
         for name in rendered:
-            node = graph.nodes[name]
-            opts = {**task_settings(node), **options.get(name, {})}
-            node_outs = list(extra_outlets.get(name, ()))
-            if emit_assets and name not in extra_outlets:
-                node_outs = node_outlets(graph.name, node)
-            ups = [out_tasks[u] for u in node.upstream if u in out_tasks]
-            if not node.is_split:
-                task = PlaitRunNode(
-                    task_id=name, workflow=wf.key, node=name, outlets=node_outs, **opts
-                )
-                for up in ups:
-                    up >> task
-                out_tasks[name] = task
-                wf.output_tasks[name] = task.task_id
-                continue
-            with TaskGroup(group_id=name):
-                mapped: Any
-                expand = None
-                if node.upstream:
-                    expand = PlaitExpandNode(
-                        task_id="expand", workflow=wf.key, node=name, jobs_per_task=jobs_per_task
-                    )
-                    for up in ups:
-                        up >> expand
-                    mapped = expand.output
-                    wf.expand_tasks[name] = expand.task_id
-                else:
-                    mapped = batches(wf.static_jobs(name), jobs_per_task, None)
-                opts.setdefault("map_index_template", MAP_INDEX_TEMPLATE)
-                run = PlaitRunJobs.partial(
-                    task_id="run", workflow=wf.key, node=name, **opts
-                ).expand(job_ref=mapped)
-                collect = PlaitCollectNode(
-                    task_id="collect", workflow=wf.key, node=name, outlets=node_outs
-                )
-                run >> collect
-                if expand is not None:
-                    expand >> collect
-            out_tasks[name] = collect
-            wf.output_tasks[name] = collect.task_id
+            with renderer.group_of(name):
+                renderer.render(name)
         final = PlaitWorkflowOutputs(task_id=outputs_task_id, workflow=wf.key)
-        for out_task in out_tasks.values():
+        for out_task in renderer.out_tasks.values():
             out_task >> final
     return dag
+
+
+@attrs.define
+class _Renderer:
+    """Adds the tasks of a compiled workflow's nodes to the DAG being built."""
+
+    wf: CompiledWorkflow
+    jobs_per_task: int | None
+    settings: dict[str, dict[str, Any]]
+    outlets: dict[str, list[Any]]
+    out_tasks: dict[str, BaseOperator] = attrs.field(factory=dict)
+    groups: dict[str, TaskGroup] = attrs.field(factory=dict)
+
+    def _enclosing(self, name: str) -> list[str]:
+        """The nested workflows ``name`` (a node or a group) belongs to, outermost first."""
+        groups = getattr(self.wf.graph, "groups", {}) or {}
+        return sorted((g for g, members in groups.items() if name in members), key=len)
+
+    def group_of(self, name: str) -> contextlib.AbstractContextManager[Any]:
+        """Enter the TaskGroup of the nested workflow the node belongs to (if any)."""
+        chain = self._enclosing(name)
+        if not chain:
+            return contextlib.nullcontext()
+        stack = contextlib.ExitStack()
+        parent = ""
+        for group in chain:
+            tg = self.groups.get(group)
+            if tg is None:
+                short = group[len(parent) + 1 :] if parent else group
+                tg = self.groups[group] = TaskGroup(group_id=short)
+            stack.enter_context(tg)
+            parent = group
+        return stack
+
+    def _task_id(self, name: str) -> str:
+        """The node's task id relative to its TaskGroup (Airflow prefixes the group ids)."""
+        chain = self._enclosing(name)
+        return name[len(chain[-1]) + 1 :] if chain else name
+
+    def _wire(self, name: str, task: Any) -> None:
+        for up in self.wf.graph.nodes[name].upstream:
+            if up in self.out_tasks:
+                self.out_tasks[up] >> task
+
+    def render(self, name: str) -> None:
+        """The tasks of one node: one task, or a TaskGroup of expand/run/collect."""
+        wf = self.wf
+        node = wf.graph.nodes[name]
+        opts = dict(self.settings[name])
+        if not node.is_split:
+            task = PlaitRunNode(
+                task_id=self._task_id(name),
+                workflow=wf.key,
+                node=name,
+                outlets=self.outlets[name],
+                **opts,
+            )
+            self._wire(name, task)
+            self.out_tasks[name] = task
+            wf.output_tasks[name] = task.task_id
+            return
+        with TaskGroup(group_id=self._task_id(name)):
+            mapped: Any
+            expand = None
+            if node.upstream:
+                expand = PlaitExpandNode(
+                    task_id="expand", workflow=wf.key, node=name, jobs_per_task=self.jobs_per_task
+                )
+                self._wire(name, expand)
+                mapped = expand.output
+                wf.expand_tasks[name] = expand.task_id
+            else:
+                mapped = batches(wf.static_jobs(name), self.jobs_per_task, None)
+            opts.setdefault("map_index_template", MAP_INDEX_TEMPLATE)
+            run = PlaitRunJobs.partial(task_id="run", workflow=wf.key, node=name, **opts).expand(
+                job_ref=mapped
+            )
+            collect = PlaitCollectNode(
+                task_id="collect", workflow=wf.key, node=name, outlets=self.outlets[name]
+            )
+            run >> collect
+            if expand is not None:
+                expand >> collect
+        self.out_tasks[name] = collect
+        wf.output_tasks[name] = collect.task_id
 
 
 def _workflow_job(

@@ -16,9 +16,8 @@ Node outputs and run-time expansions are stored in the shared ``cache_root``
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from airflow.sdk import BaseOperator, TriggerRule
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
@@ -37,6 +36,14 @@ EXPANSION_KEY = "plait_expansion"
 OUTPUTS_KEY = "plait_outputs"
 
 _UI_COLOR = "#d9ecf2"
+
+
+class TaskLog(Protocol):
+    """What the helpers need of an operator's ``self.log``."""
+
+    def info(self, event: Any, *args: Any, **kw: Any) -> Any: ...
+
+    def warning(self, event: Any, *args: Any, **kw: Any) -> Any: ...
 
 
 class _PlaitNodeTask(BaseOperator):
@@ -75,7 +82,7 @@ class _PlaitNodeTask(BaseOperator):
 
 
 def pull_output(
-    context: Mapping[str, Any], wf: CompiledWorkflow, node: str, log: logging.Logger
+    context: Mapping[str, Any], wf: CompiledWorkflow, node: str, log: TaskLog
 ) -> NodeOutput:
     """A node's output: through the reference its task pushed, or from the cache if not rendered."""
     if node not in wf.output_tasks:
@@ -117,7 +124,7 @@ def store_output(wf: CompiledWorkflow, out: NodeOutput) -> dict[str, Any]:
     return {"node": out.node, "output": ref, "elements": len(out.items), "failed": failed}
 
 
-def run_jobs(jobs: Sequence[Job], log: logging.Logger) -> list[Result]:
+def run_jobs(jobs: Sequence[Job], log: TaskLog) -> list[Result]:
     """Run jobs through the cache, one after another; raise if any failed (after all ran)."""
     results = []
     for job in jobs:
