@@ -16,10 +16,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .definition import TaskDef
+from .cache import job_dir_name
+from .definition import TaskDef, install_runner
 from .driver import Driver, Progress
 from .graph import compile
 from .hooks import TaskHooks
+from .progress import progress_for
 from .result import Result, Runtime
 from .workers import Worker, get_worker
 
@@ -34,8 +36,10 @@ class Submitter:
     worker. ``cache_root`` defaults to a per-user cache directory
     (``$PLAIT_CACHE_ROOT`` overrides it); ``readonly_caches`` are consulted
     before running. ``environment`` is where shell commands run
-    (:mod:`plait.environments`); ``hooks`` and ``progress`` are called along
-    the way.
+    (:mod:`plait.environments`); ``hooks`` are called along the way.
+    ``progress``: ``None`` shows a live per-node display when standard error
+    is a terminal, ``True``/``False`` force it on/off, a callable receives
+    every :class:`~plait.Progress` event instead (:mod:`plait.progress`).
     """
 
     def __init__(
@@ -45,7 +49,7 @@ class Submitter:
         readonly_caches: Sequence[str | os.PathLike[str]] = (),
         hooks: TaskHooks | None = None,
         environment: Any = None,
-        progress: Callable[[Progress], Any] | None = None,
+        progress: bool | Callable[[Progress], Any] | None = None,
         **worker_kwargs: Any,
     ) -> None:
         self._owns_worker = not isinstance(worker, Worker)
@@ -72,14 +76,15 @@ class Submitter:
             environment=self.environment,
             inline=False,
         )
-        outcome = Driver(self.worker, self.hooks, self.progress).run(graph)
+        with progress_for(self.progress, graph, defn) as progress:
+            outcome = Driver(self.worker, self.hooks, progress).run(graph)
         node = next(iter(graph.nodes.values()))
         out = outcome.node_outputs[node.name]
         cache_dir = None
         if not node.axes and out.items and out.items[0].jobs:
-            cache_dir = Path(graph.cache_root) / f"{node.kind}-{out.items[0].jobs[0]}"
+            cache_dir = Path(graph.cache_root) / job_dir_name(node.kind, out.items[0].jobs[0])
         result = Result(
-            outputs=type(defn)._outputs_class(**outcome.outputs),
+            outputs=type(defn).outputs_from(outcome.outputs),
             cache_dir=cache_dir,
             errored=outcome.errored,
             errors=tuple(outcome.errors),
@@ -89,6 +94,7 @@ class Submitter:
                 peak_rss=outcome.runtime.peak_rss,
             ),
             skipped=tuple(outcome.skipped),
+            cached=outcome.cached,
         )
         self.hooks.post_run(result)
         return result
@@ -108,3 +114,11 @@ class Submitter:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _run_definition(defn: TaskDef, worker: Any, kwargs: dict[str, Any]) -> Result:
+    with Submitter(worker=worker, **kwargs) as sub:
+        return sub(defn)
+
+
+install_runner(_run_definition)

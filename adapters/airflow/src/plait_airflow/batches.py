@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from plait import Job
+from plait.labels import render_state
 
 from . import config
 
@@ -60,16 +61,16 @@ def batch_label(jobs: Sequence[Job]) -> str:
 
     When the first and last job differ only in their last state field, the
     range names it once (``a=1,x=0…24``); otherwise both states are shown
-    (``a=0,x=3…a=1,x=2``).
+    (``a=0,x=3…a=1,x=2``). Rendered with :mod:`plait.labels`.
     """
-    first, last = jobs[0].state_label, jobs[-1].state_label
+    first, last = jobs[0].state, jobs[-1].state
     if len(jobs) == 1 or first == last:
-        return first
-    head, sep, first_value = first.rpartition("=")
-    last_head, _, last_value = last.rpartition("=")
-    if sep and head == last_head and "=" not in first_value and "=" not in last_value:
-        return f"{first}…{last_value}"
-    return f"{first}…{last}"
+        return render_state(first)
+    if first and len(first) == len(last) and first[:-1] == last[:-1]:
+        field, value = last[-1]
+        if field == first[-1][0]:
+            return f"{render_state(first)}…{render_state(((field, value),))[len(field) + 1 :]}"
+    return f"{render_state(first)}…{render_state(last)}"
 
 
 def batches(jobs: Sequence[Job], jobs_per_task: int | None, expansion: str | None) -> list[Batch]:
