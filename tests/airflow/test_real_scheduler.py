@@ -117,14 +117,14 @@ class Deployment:
 
     def start(self, name: str, *args: str) -> None:
         exe = Path(sys.executable).with_name("airflow")
-        log = open(self.home / f"{name}.log", "ab")  # noqa: SIM115 (the process owns it)
-        self.procs[name] = subprocess.Popen(
-            [str(exe), *args],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: stopped by that group's id
-        )
+        with open(self.home / f"{name}.log", "ab") as log:
+            self.procs[name] = subprocess.Popen(
+                [str(exe), *args],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: stopped by that group's id
+            )
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         proc = self.procs.pop(name)
