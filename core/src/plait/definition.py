@@ -8,9 +8,8 @@ Instances are immutable values, type-checked when created. ``split`` and
 from __future__ import annotations
 
 import copy
-import difflib
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
 
@@ -201,6 +200,8 @@ def _bad_arguments(cls: type[TaskDef], args: tuple[Any, ...], kwargs: dict[str, 
         )
     unknown = [k for k in kwargs if k not in cls._inputs]
     if len(unknown) == 1:
+        import difflib  # only on this error path: keeps `import plait` light
+
         close = difflib.get_close_matches(unknown[0], cls._inputs, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return InputError(f"{task}: no input named {unknown[0]!r}{hint}{listing}")
@@ -271,16 +272,19 @@ def make_outputs_class(name: str, outputs: Mapping[str, Field]) -> type:
     return cls
 
 
+_Def = TypeVar("_Def", bound=TaskDef)
+
+
 def make_definition_class(
     name: str,
-    base: type[TaskDef],
+    base: type[_Def],
     inputs: Mapping[str, Field],
     outputs: Mapping[str, Field],
     module: str,
     doc: str | None,
     namespace: Mapping[str, Any] | None = None,
     qualname: str | None = None,
-) -> type[TaskDef]:
+) -> type[_Def]:
     """Build the attrs class of a definition from its field specs.
 
     ``name`` is the class's ``__name__``: what node names, labels and errors
@@ -294,7 +298,7 @@ def make_definition_class(
         n: attrs.field(default=f.default if f.default is not MISSING else MISSING)
         for n, f in inputs.items()
     }
-    cls = attrs.make_class(
+    cls: type[_Def] = attrs.make_class(
         name,
         these,
         bases=(base,),
@@ -310,7 +314,7 @@ def make_definition_class(
         },
     )
     outputs_class = make_outputs_class(name, outputs)
-    cls._outputs_class = outputs_class  # type: ignore[attr-defined]
+    cls._outputs_class = outputs_class
     qualname = qualname or name
     for klass, qual in ((cls, qualname), (outputs_class, f"{qualname}._outputs_class")):
         klass.__module__ = module
