@@ -35,6 +35,7 @@ import attrs
 
 import plait
 from plait.definition import TaskDef
+from plait.errors import failure_report
 from plait.fields import MISSING
 
 from .tasks import check_node_names, check_node_options
@@ -111,17 +112,12 @@ def run_workflow_in_flow(spec: _FlowSpec, params: Mapping[str, Any]) -> Any:
     )
     if isinstance(spec.defn, type):
         check_node_names(spec.node_options, list(graph.nodes), f"to_flow({graph.name})")
-    with PrefectWorker(node_options=spec.node_options) as worker:
-        if hasattr(worker, "start"):
-            worker.start(graph)
-        outcome = plait.Driver(worker).run(graph)
+    worker = PrefectWorker(node_options=spec.node_options)
+    with worker:
+        worker.start(graph)
+        outcome = plait.Driver(worker, progress=worker.report).run(graph)
     if outcome.errored:
-        # TODO(core v2): use plait.errors.failure_report once it lands in main
-        failed = sorted({e.job for e in outcome.errors if e.job})
-        skipped = f", {len(outcome.skipped)} skipped because of them" if outcome.skipped else ""
-        return Failed(
-            message=f"{len(outcome.errors)} plait job(s) failed{skipped}: {', '.join(failed)}"
-        )
+        return Failed(message=failure_report(outcome.errors, outcome.skipped))
     job = _workflow_job(defn, graph, spec)
     if job is not None:
         outcome.as_job_result(job)

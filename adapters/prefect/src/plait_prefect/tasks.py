@@ -18,10 +18,9 @@ asked, and the driver still gets plait's error record).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from plait.result import ErrorInfo, Result
+from plait.result import Result
 from plait.run import run_job
 
 if TYPE_CHECKING:
@@ -204,21 +203,4 @@ def node_task(
         persist_result=False,
         tags=all_tags or None,
         **opts,
-    )
-
-
-def failed_result(label: str, cache_dir: str | None, exc: BaseException | str, kind: str) -> Result:
-    """An errored Result for a failure outside the job (lost task run, crash, cannot fit).
-
-    TODO(core v2): replace with ``plait.Result.failure`` once it lands in main.
-    """
-    if isinstance(exc, BaseException):
-        error = ErrorInfo.from_exception(exc, label)
-    else:
-        error = ErrorInfo(type=kind, message=exc, traceback="", job=label)
-    return Result(
-        outputs=None,
-        cache_dir=Path(cache_dir) if cache_dir else None,
-        errored=True,
-        errors=(error,),
     )

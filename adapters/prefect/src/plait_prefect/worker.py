@@ -48,17 +48,18 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from plait.cache import load_cached
-from plait.result import Result
+from plait.errors import failure_report
+from plait.result import ErrorInfo, Result
 from plait.workers import Worker
 
-from .tasks import PlaitJobError, check_node_options, failed_result, node_task
+from .tasks import PlaitJobError, check_node_options, node_task
 
 if TYPE_CHECKING:
     from prefect import Task
     from prefect.futures import PrefectFuture
     from prefect.task_runners import TaskRunner
 
-    from plait import Graph, Job
+    from plait import Graph, Job, Progress
 
 __all__ = ["PrefectWorker", "default_task_runner"]
 
@@ -195,7 +196,8 @@ class PrefectWorker(Worker):
         self._ids: dict[str, uuid.UUID] = {}  # checksum -> task run id, for graph edges
         self._done: queue.SimpleQueue[tuple[Job, PrefectFuture[Any]]] = queue.SimpleQueue()
         self._rejected: list[tuple[Job, Result]] = []
-        self._failed: list[str] = []
+        self._failed: list[ErrorInfo] = []
+        self._skipped: list[str] = []
         self._submitted = 0
         self._cached = 0
         self._closed = False
@@ -206,9 +208,12 @@ class PrefectWorker(Worker):
         if self._workflow is None:
             self._workflow = graph.name
 
-    def cached(self, job: Job) -> None:
-        """The driver served ``job`` from plait's cache: it makes no task run; count it."""
-        self._cached += 1
+    def report(self, event: Progress) -> None:
+        """A driver progress event: count the jobs served from plait's cache (no task run)."""
+        if event.status == "cached":
+            self._cached += 1
+        elif event.status == "skipped":
+            self._skipped.append(event.label)
 
     # -- Worker interface ----------------------------------------------------------
     def submit(self, job: Job) -> None:
@@ -225,10 +230,9 @@ class PrefectWorker(Worker):
         if resources is not None and self._fit is not None:
             problem = self._fit(job.resources, job.label)
             if problem is not None:
-                self._rejected.append(
-                    (job, failed_result(job.label, job.cache_dir, problem, "PrefectWorkerError"))
-                )
-                self._failed.append(job.label)
+                failure = Result.failure(problem, job.label, job.cache_dir)
+                self._rejected.append((job, failure))
+                self._failed.extend(failure.errors)
                 return
         dependencies: dict[str, set[Any]] | None = None
         upstream = [self._ids[c] for c in job.upstream if c in self._ids]
@@ -265,8 +269,7 @@ class PrefectWorker(Worker):
         out = []
         for job, future in items:
             result = self._result(job, future)
-            if result.errored:
-                self._failed.append(job.label)
+            self._failed.extend(attrs.evolve(e, job=e.job or job.label) for e in result.errors)
             out.append((job, result))
         return out
 
@@ -307,14 +310,13 @@ class PrefectWorker(Worker):
         text += f", {self._cached} served from plait's cache (no task run)"
         if self._failed:
             text += f", {len(self._failed)} failed"
+        if self._skipped:
+            text += f", {len(self._skipped)} skipped because of them"
         return text
 
     # -- internals -------------------------------------------------------------------
     def _failure_message(self) -> str:
-        # TODO(core v2): use plait.errors.failure_report once it lands in main
-        shown = ", ".join(self._failed[:10])
-        more = f" ... and {len(self._failed) - 10} more" if len(self._failed) > 10 else ""
-        return f"{len(self._failed)} plait job(s) failed: {shown}{more}"
+        return failure_report(self._failed, self._skipped)
 
     def _ensure_runner(self) -> TaskRunner[Any]:
         if self._runner is not None:
@@ -414,31 +416,27 @@ class PrefectWorker(Worker):
             if self._by_cache:
                 result = load_cached(job.cache_dir, job.readonly_caches)
                 if result is None:
-                    return failed_result(
-                        job.label,
-                        job.cache_dir,
+                    return Result.failure(
                         f"the task run completed but its result is not in plait's cache at "
                         f"{job.cache_dir}: the task runner's processes must share cache_root",
-                        "PrefectWorkerError",
+                        job.label,
+                        job.cache_dir,
                     )
                 return attrs.evolve(result, cached=False)
             value = future.result(raise_on_failure=False)
             if isinstance(value, Result):
                 return value
-            return failed_result(
-                job.label, job.cache_dir, f"unexpected task result {value!r}", "PrefectWorkerError"
-            )
+            return Result.failure(f"unexpected task result {value!r}", job.label, job.cache_dir)
         try:
             exc = future.result(raise_on_failure=False)
         except BaseException as e:  # a crashed or cancelled run may raise here
             exc = e
         if isinstance(exc, PlaitJobError) and exc.result is not None:
             return exc.result
-        kind = f"Prefect{state.type.value.title()}"
         if isinstance(exc, BaseException):
-            return failed_result(job.label, job.cache_dir, exc, kind)
-        message = state.message or f"task run ended {state.name}"
-        return failed_result(job.label, job.cache_dir, message, kind)
+            return Result.failure(exc, job.label, job.cache_dir)
+        message = f"Prefect task run {state.name}: {state.message or 'no message'}"
+        return Result.failure(message, job.label, job.cache_dir)
 
 
 def _dask_fit_check(client: Any) -> Any:
