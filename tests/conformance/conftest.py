@@ -12,14 +12,10 @@ that join add themselves to :data:`WORKERS` here.
 from __future__ import annotations
 
 import importlib.util
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 WorkerOptions = Callable[[], dict[str, Any]]
 

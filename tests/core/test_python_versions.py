@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).parent
-ROOT = HERE.parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 INTERPRETERS = {
     "3.12": Path("/root/.pyenv/versions/3.12.1/bin/python"),
     "3.13": Path("/root/.pyenv/versions/3.13.0/bin/python"),
@@ -121,10 +120,9 @@ def _venv_python(version: str, interpreter: Path, root: Path) -> Path:
     return venv / "bin" / "python"
 
 
-def _run(python: Path | str, tmp_path: Path, data: Path) -> list[str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "core" / "src"), str(HERE), str(tmp_path)])
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+def _run(python: Path | str, tmp_path: Path, data: Path, env: dict[str, str]) -> list[str]:
+    env = {**env, "PYTHONDONTWRITEBYTECODE": "1"}
+    env["PYTHONPATH"] += os.pathsep + str(tmp_path)
     proc = subprocess.run(
         [str(python), str(tmp_path / "sums.py"), str(data)],
         capture_output=True,
@@ -137,12 +135,14 @@ def _run(python: Path | str, tmp_path: Path, data: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("version", sorted(INTERPRETERS))
-def test_same_checksums_on_python_3_11_and(version: str, tmp_path: Path) -> None:
+def test_same_checksums_on_python_3_11_and(
+    version: str, tmp_path: Path, subprocess_env: dict[str, str]
+) -> None:
     (tmp_path / "constructs.py").write_text(CONSTRUCTS)
     (tmp_path / "sums.py").write_text(SCRIPT)
     data = tmp_path / "data.txt"
     data.write_text("content")
-    here = _run(sys.executable, tmp_path, data)
+    here = _run(sys.executable, tmp_path, data, subprocess_env)
     assert len(here) == 12
     other = _venv_python(version, INTERPRETERS[version], tmp_path)
-    assert _run(other, tmp_path, data) == here
+    assert _run(other, tmp_path, data, subprocess_env) == here

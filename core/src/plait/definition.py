@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import difflib
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
 
@@ -271,16 +271,19 @@ def make_outputs_class(name: str, outputs: Mapping[str, Field]) -> type:
     return cls
 
 
+_Def = TypeVar("_Def", bound=TaskDef)
+
+
 def make_definition_class(
     name: str,
-    base: type[TaskDef],
+    base: type[_Def],
     inputs: Mapping[str, Field],
     outputs: Mapping[str, Field],
     module: str,
     doc: str | None,
     namespace: Mapping[str, Any] | None = None,
     qualname: str | None = None,
-) -> type[TaskDef]:
+) -> type[_Def]:
     """Build the attrs class of a definition from its field specs.
 
     ``name`` is the class's ``__name__``: what node names, labels and errors
@@ -294,7 +297,7 @@ def make_definition_class(
         n: attrs.field(default=f.default if f.default is not MISSING else MISSING)
         for n, f in inputs.items()
     }
-    cls = attrs.make_class(
+    cls: type[_Def] = attrs.make_class(
         name,
         these,
         bases=(base,),
@@ -310,7 +313,7 @@ def make_definition_class(
         },
     )
     outputs_class = make_outputs_class(name, outputs)
-    cls._outputs_class = outputs_class  # type: ignore[attr-defined]
+    cls._outputs_class = outputs_class
     qualname = qualname or name
     for klass, qual in ((cls, qualname), (outputs_class, f"{qualname}._outputs_class")):
         klass.__module__ = module

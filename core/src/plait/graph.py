@@ -209,7 +209,7 @@ class Graph:
         parts = [(u, p, upstream[u].items) for u, p in self.upstream_positions(name)]
         jobs: list[Job] = []
         skipped: list[SkippedJob] = []
-        for index, elements in join_rows(node.inherited, parts):
+        for index, elements in join_rows(parts):
             row_jobs, row_skipped = self.expand_row(name, index, elements)
             jobs.extend(row_jobs)
             skipped.extend(row_skipped)

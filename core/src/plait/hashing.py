@@ -241,7 +241,7 @@ _CONTAINERS: dict[type, Callable[[Any, bytearray, blake3], None]] = {
 def _encode(obj: object) -> bytes:
     """The whole bytes_repr stream of one value as bytes (for small values)."""
     if type(obj) is str:
-        raw = obj.encode("utf-8", "surrogatepass")  # type: ignore[attr-defined]
+        raw = obj.encode("utf-8", "surrogatepass")
         return b"s" + _pack_Q(len(raw)) + raw
     enc = _SCALARS.get(type(obj))
     if enc is not None:
@@ -336,7 +336,7 @@ def _special_subclass_repr(obj: Any) -> Iterator[bytes] | None:
         return _enum_repr(obj)
     if type(obj).__module__ == "numpy":
         _register_lazy_handlers()  # numpy scalars subclassing float, str, ...
-        return bytes_repr.dispatch(type(obj))(obj)  # type: ignore[no-any-return]
+        return bytes_repr.dispatch(type(obj))(obj)
     return None
 
 
@@ -558,7 +558,7 @@ def _register_numpy() -> None:
             return
         data = np.ascontiguousarray(obj).reshape(-1).view(np.uint8)
         yield _pack_Q(data.nbytes)
-        yield memoryview(data) if data.nbytes else b""  # type: ignore[misc,arg-type]
+        yield memoryview(data) if data.nbytes else b""  # type: ignore[misc]
 
     @bytes_repr.register(np.generic)
     def _numpy_scalar_repr(obj: Any) -> Iterator[bytes]:

@@ -365,36 +365,22 @@ class _Keyed(Protocol):
 
 
 def join_rows(
-    inherited: Sequence[Axis],
     upstream: Sequence[tuple[str, tuple[int, ...], Iterable[_Keyed]]],
 ) -> Iterator[tuple[tuple[int, ...], dict[str, Any]]]:
     """Rows of the inherited state: the natural join of upstream elements on shared axes.
 
     ``upstream`` gives, per upstream node in order, its name, the positions
-    of its output axes among ``inherited`` and the elements to join (all of
-    them, or, to find the rows a new element completes, just that one).
-    Independent axes give their outer product, slowest first. Yields
-    ``(index over inherited, {upstream name: element})``.
+    of its output axes among the node's inherited axes and its elements.
+    Independent axes give their outer product. Yields ``(index over the
+    inherited axes, {upstream name: element})`` in index order.
     """
-    rows: list[tuple[dict[int, int], dict[str, Any]]] = [({}, {})]
-    assigned: set[int] = set()
-    for uname, positions, elements in upstream:
-        shared = [k for k, p in enumerate(positions) if p in assigned]
-        by_key: dict[tuple[int, ...], list[Any]] = {}
-        for elem in elements:
-            by_key.setdefault(tuple(elem.index[k] for k in shared), []).append(elem)
-        new_rows = []
-        for row, items in rows:
-            key = tuple(row[positions[k]] for k in shared)
-            for elem in by_key.get(key, ()):
-                new_row = dict(row)
-                for k, p in enumerate(positions):
-                    new_row[p] = elem.index[k]
-                new_rows.append((new_row, {**items, uname: elem}))
-        rows = new_rows
-        assigned.update(positions)
-    for row, items in rows:
-        yield tuple(row[p] for p in range(len(inherited))), items
+    if not upstream:
+        yield (), {}
+        return
+    joiner = Joiner([(name, positions) for name, positions, _ in upstream])
+    rows = [row for name, _, elements in upstream for e in elements for row in joiner.add(name, e)]
+    rows.sort(key=lambda row: row[0])
+    yield from rows
 
 
 def own_product(

@@ -308,7 +308,7 @@ def define(
     def wrap(f: Callable[..., Any]) -> type[WorkflowDef]:
         task = name or f.__name__
         inputs, out_fields = function_fields(f, task, outputs)
-        cls: type[WorkflowDef] = make_definition_class(  # type: ignore[assignment]
+        cls = make_definition_class(
             task,
             WorkflowDef,
             inputs,
