@@ -12,7 +12,9 @@ that join add themselves to :data:`WORKERS` here.
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
