@@ -255,6 +255,8 @@ class PlaitCollectNode(_PlaitNodeTask):
                 self.log.warning("%s could not be expanded: its output counts as failed", self.node)
                 return store_output(wf, wf.graph.failed_output(self.node))
             jobs, skipped = _store.load_expansion(wf.cache_root, ref)
+        elif wf.graph.nodes[self.node].upstream:  # a pipelined node: its jobs ran per element
+            jobs, skipped = wf.graph.expand(self.node, self.upstream_outputs(context))
         else:
             jobs = wf.static_jobs(self.node)
         results = [_store.job_result(job) for job in jobs]
