@@ -1,4 +1,4 @@
-"""The job cache: reuse, content hashing of files, concurrency, crashes, locks (DESIGN.md §4)."""
+"""The job cache: reuse, content hashing of files, concurrency, crashes, locks (docs/design.md §4)."""
 
 from __future__ import annotations
 

@@ -127,3 +127,26 @@ def test_result_over_2_gib_round_trips(tmp_path: Path) -> None:
     assert again is not None
     out = again.outputs["out"]
     assert len(out) == n and out[:2] == b"\x01\x01" and out[-1:] == b"\x01"
+
+
+@pytest.mark.parametrize(
+    "name", ["../../escaped.txt", "/tmp/plait-escaped.txt", "sub/../../x", "{in_file}/../../y"]
+)
+def test_shell_output_outside_the_job_dir_is_rejected_before_running(
+    cache: Path, tmp_path: Path, name: str
+) -> None:
+    from plait import shell
+
+    Touch = shell.define("touch <out|out_file:generic/file>", name="Touch")
+    CopyTo = shell.define("cp <in_file:generic/file> <out|out_file:generic/file>", name="CopyTo")
+    src = tmp_path / "in.txt"
+    src.write_text("x")
+    marker = tmp_path / "ran"
+    defn = CopyTo(in_file=src, out_file=name) if "{" in name else Touch(out_file=name)
+    result = Submitter(cache_root=cache)(defn)
+    assert result.errored
+    assert "out_file" in result.errors[0].message
+    assert "would leave the job directory" in result.errors[0].message
+    assert not Path("/tmp/plait-escaped.txt").exists()
+    assert not (cache / "escaped.txt").exists() and not (cache.parent / "escaped.txt").exists()
+    assert not marker.exists()
