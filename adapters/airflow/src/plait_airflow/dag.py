@@ -30,6 +30,11 @@ The DAG has, per node in topological order:
   and a ``collect`` task (``PlaitCollectNode``) that applies the combine;
   when the split depends on upstream outputs, an ``expand`` task
   (``PlaitExpandNode``) first computes the jobs at run time;
+- a chain of split nodes without a combine between them: one mapped
+  TaskGroup ``chain_<Head>`` over the head's elements with one
+  ``PlaitRunElements`` task per node, then one ``<Node>.collect`` per node
+  (:mod:`plait_airflow.pipelines`);
+- a nested workflow's nodes: inside a TaskGroup named after it;
 - and finally an ``outputs`` task (``PlaitWorkflowOutputs``) that pushes
   references to the workflow's outputs and fails the run if any job failed.
 
