@@ -39,7 +39,7 @@ from plait.fields import is_lazy
 from plait.result import ErrorInfo, Result
 from plait.state import Axis, short_repr
 
-from .worker import dask_key
+from .keys import dask_key
 
 __all__ = ["RuntimeStateError", "to_dask"]
 
