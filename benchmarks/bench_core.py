@@ -4,7 +4,9 @@
 
 Prints, for a trivial task split over ``--jobs`` elements on the debug worker
 (in-process): milliseconds per job with an empty cache and with every job
-cached; and the wall time of ``import plait`` in a fresh interpreter (median
+cached; the pickled size of one Job (cloudpickle; the task class travels by
+reference when its module is importable, by value when it lives in
+``__main__``); and the wall time of ``import plait`` in a fresh interpreter (median
 of 5). The cache lives under ``--cache-dir`` (default: the system temp dir;
 pass a tmpfs such as /dev/shm to see plait's own share without the disk).
 Figures only: nothing here asserts on time.
@@ -13,6 +15,7 @@ Figures only: nothing here asserts on time.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import statistics
 import subprocess
@@ -20,6 +23,9 @@ import sys
 import tempfile
 import time
 
+import cloudpickle
+
+import plait
 from plait import Submitter, python
 
 
@@ -41,6 +47,16 @@ def per_job(n: int, cache_dir: str | None) -> tuple[float, float]:
         timings.append(time.perf_counter() - t0)
         assert result.outputs.out == [x + 1 for x in range(n)]
     return timings[0] / n * 1e3, timings[1] / n * 1e3
+
+
+def job_size(module: str) -> int:
+    """Bytes of ``cloudpickle.dumps(job)`` for one job of ``Add1`` from ``module``."""
+    task = importlib.import_module(module).Add1
+    jobs = plait.compile(task().split(x=[1, 2]), cache_root=tempfile.gettempdir()).static_jobs(
+        "Add1"
+    )
+    assert jobs is not None
+    return len(cloudpickle.dumps(jobs[0]))
 
 
 def import_time(repeats: int = 5, bytecode: bool = True) -> float:
@@ -77,6 +93,10 @@ def main() -> None:
     print(f"per-job overhead, {args.jobs} trivial jobs on debug, cache in {where}:")
     print(f"  empty cache : {uncached:.3f} ms/job   (goal <= 0.3)")
     print(f"  fully cached: {cached:.3f} ms/job   (goal <= 0.05)")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    by_ref, by_value = job_size("bench_core"), job_size("__main__")
+    print(f"one pickled Job: {by_ref} B (task in a module; goal <= 1024)")
+    print(f"  task in __main__ (class shipped by value): {by_value} B")
     print(f"import plait  : {import_time() * 1e3:.0f} ms (median of 5; goal <= 150)")
     print(f"  without bytecode (every source compiled): {import_time(bytecode=False) * 1e3:.0f} ms")
 

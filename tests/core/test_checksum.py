@@ -25,7 +25,7 @@ CHECKSUM_SCRIPT = textwrap.dedent(
     print(wf.static_jobs("Powers")[0].checksum)
     mixed = {{"b": {{1, 2, 3}}, "a": frozenset({{"x", "y"}}), "c": (1.5, None, "s")}}
     print(plait.hash_object(mixed))
-    print(plait.compile(Copy(in_file={file!r}), cache_root="/x").static_jobs("Cp")[0].checksum)
+    print(plait.compile(Copy(in_file={file!r}), cache_root="/x").static_jobs("Copy")[0].checksum)
     """
 )
 

@@ -53,7 +53,7 @@ def test_wrong_type_fails_at_creation_naming_task_field_and_types() -> None:
 
 
 def test_unknown_field_fails_at_creation() -> None:
-    with pytest.raises(TypeError, match="nope"):
+    with pytest.raises(InputError, match="TenToThePower: no input named 'nope'; inputs: p"):
         TenToThePower(nope=3)  # type: ignore[call-arg]
 
 
@@ -89,7 +89,7 @@ def test_split_values_are_checked_element_by_element(cache: Path) -> None:
 def test_shell_template_parses_positional_options_flags_lists_and_outputs(tmp_path: Path) -> None:
     Tool = shell.define(
         "tool <in_file:generic/file> -o <out|out_file:generic/file> -n <n:int=1> "
-        "--verbose <verbose:bool=False> --tag <tag:str?> <more:generic/file+>",
+        "[--verbose <verbose:bool=False>] [--tag <tag:str?>] <more:generic/file+>",
         name="Tool",
     )
     assert set(Tool._inputs) == {"in_file", "out_file", "n", "verbose", "tag", "more"}

@@ -8,13 +8,14 @@ Instances are immutable values, type-checked when created. ``split`` and
 from __future__ import annotations
 
 import copy
+import difflib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
-from .errors import InputError, StateError
-from .fields import MISSING, Field, LazyOut, is_lazy
+from .errors import InputError, NotANodeError, StateError
+from .fields import MISSING, Field, is_lazy
 from .state import parse_combiner, parse_splitter
 from .typecheck import check_value, compatible, type_name
 
@@ -41,6 +42,24 @@ class TaskDef:
     _outputs_class: ClassVar[type]
     _resources: ClassVar[Any] = None
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> TaskDef:
+        # attrs' __init__ would raise a bare TypeError; name the task and its inputs
+        if args or not kwargs.keys() <= cls._inputs.keys():
+            raise _bad_arguments(cls, args, kwargs)
+        return super().__new__(cls)
+
+    def __getattr__(self, name: str) -> Any:
+        # only called when normal lookup fails: ``Inc(x=1).out`` read like a node's output
+        if not name.startswith("__") and name in type(self)._outputs:
+            task = type(self).__name__
+            raise NotANodeError(
+                f"{self!r}.{name}: a task definition has no outputs until it runs; inside a "
+                f"@workflow.define function add it as a node first: "
+                f"workflow.add({task}(...)).{name}; outside a workflow run it: "
+                f"{task}(...)().{name}"
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def __attrs_post_init__(self) -> None:
         task = type(self).__name__
         for name, spec in self._inputs.items():
@@ -48,6 +67,15 @@ class TaskDef:
             if value is MISSING or (value is None and spec.default is None):
                 continue
             object.__setattr__(self, name, _checked(task, spec, value))
+
+    @classmethod
+    def _identity_parts(cls) -> tuple[Any, ...]:
+        """Hashable values that decide what this kind of task does (its code,
+        its command ...): part of every job checksum (see :mod:`plait.identity`)."""
+        raise NotImplementedError(
+            f"{cls.__name__}: a definition kind must define _identity_parts(), the values "
+            "that decide its behaviour"
+        )
 
     # -- state --------------------------------------------------------------
     def split(self, splitter: Any = None, /, **values: Any) -> TaskDef:
@@ -85,6 +113,8 @@ class TaskDef:
             if value is MISSING:
                 raise StateError(f"{task}: splitter names {name!r} but no values were given")
             object.__setattr__(new, name, _checked_split(task, self._inputs[name], value))
+        for axis in axes:
+            _check_scalar_lengths(task, new, [f for f in axis if not f.startswith("_")])
         object.__setattr__(new, "_splitter", splitter)
         return new
 
@@ -135,6 +165,41 @@ class TaskDef:
         if self._combiner:
             text += f".combine({list(self._combiner)!r})"
         return text
+
+
+def _bad_arguments(cls: type[TaskDef], args: tuple[Any, ...], kwargs: dict[str, Any]) -> InputError:
+    """The error for positional arguments or unknown keywords at creation."""
+    task = cls.__name__
+    listing = "; inputs: " + (", ".join(map(_describe, cls._inputs.values())) or "none")
+    if args:
+        example = next(iter(cls._inputs), "name")
+        plural = "s" if len(args) > 1 else ""
+        return InputError(
+            f"{task}: inputs are given by keyword, e.g. {task}({example}=...); "
+            f"got {len(args)} positional argument{plural}{listing}"
+        )
+    unknown = [k for k in kwargs if k not in cls._inputs]
+    if len(unknown) == 1:
+        close = difflib.get_close_matches(unknown[0], cls._inputs, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return InputError(f"{task}: no input named {unknown[0]!r}{hint}{listing}")
+    names = ", ".join(map(repr, unknown))
+    return InputError(f"{task}: no inputs named {names}{listing}")
+
+
+def _describe(spec: Field) -> str:
+    default = "" if spec.default is MISSING else f" = {spec.default!r}"
+    return f"{spec.name} ({type_name(spec.type)}{default})"
+
+
+def _check_scalar_lengths(task: str, defn: TaskDef, fields: list[str]) -> None:
+    """Zipped fields whose values are known must have equal lengths."""
+    lengths = {f: len(v) for f in fields if not is_lazy(v := getattr(defn, f))}
+    if len(set(lengths.values())) > 1:
+        raise StateError(
+            f"{task}: scalar splitter {tuple(fields)!r} needs equal lengths, got "
+            + ", ".join(f"{f}={n}" for f, n in lengths.items())
+        )
 
 
 def _checked(task: str, spec: Field, value: Any) -> Any:
@@ -193,8 +258,17 @@ def make_definition_class(
     module: str,
     doc: str | None,
     namespace: Mapping[str, Any] | None = None,
+    qualname: str | None = None,
 ) -> type[TaskDef]:
-    """Build the attrs class of a definition from its field specs."""
+    """Build the attrs class of a definition from its field specs.
+
+    ``name`` is the class's ``__name__``: what node names, labels and errors
+    show. ``module`` and ``qualname`` (default: ``name``) say where the class
+    can be found (``getattr(sys.modules[module], qualname)``), so that
+    ``pickle`` and cloudpickle ship it by reference; the outputs class is
+    found as ``<qualname>._outputs_class``. attrs sets ``__module__`` to the
+    caller of ``make_class``, so both are set here, after the class is built.
+    """
     these = {
         n: attrs.field(default=f.default if f.default is not MISSING else MISSING)
         for n, f in inputs.items()
@@ -210,17 +284,14 @@ def make_definition_class(
         class_body={
             "_inputs": dict(inputs),
             "_outputs": dict(outputs),
-            "__module__": module,
             "__doc__": doc,
             **(namespace or {}),
         },
     )
     outputs_class = make_outputs_class(name, outputs)
-    outputs_class.__module__ = module
     cls._outputs_class = outputs_class  # type: ignore[attr-defined]
+    qualname = qualname or name
+    for klass, qual in ((cls, qualname), (outputs_class, f"{qualname}._outputs_class")):
+        klass.__module__ = module
+        klass.__qualname__ = qual
     return cls
-
-
-def lazy_of(node: str, field: str, tp: Any) -> LazyOut:
-    """A lazy reference to ``node.field`` delivering values of type ``tp``."""
-    return LazyOut(node=node, field=field, type=tp)

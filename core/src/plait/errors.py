@@ -23,5 +23,10 @@ class GraphError(PlaitError, ValueError):
     """A workflow graph is malformed: cycles, unknown nodes or outputs, bad connections."""
 
 
+class NotANodeError(GraphError, AttributeError):
+    """An output was read from a task definition, not from a workflow node
+    (``Inc(x=x).out`` instead of ``workflow.add(Inc(x=x)).out``)."""
+
+
 class JobFailedError(PlaitError, RuntimeError):
     """One or more jobs failed; lists the failed jobs, their errors and the skipped ones."""

@@ -10,36 +10,32 @@ that identity and every input value.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .hashing import HASH_FORMAT_VERSION, bytes_repr, hash_function, hash_object
+from .hashing import HASH_FORMAT_VERSION, bytes_repr, hash_object
 from .typecheck import type_name
 
-_identities: dict[type, str] = {}
+if TYPE_CHECKING:
+    from .definition import TaskDef
 
 
-def definition_identity(cls: type) -> str:
-    """The identity hash of a definition class (recomputed on each call)."""
-    kind = cls._kind  # type: ignore[attr-defined]
-    outputs = [(n, type_name(f.type)) for n, f in cls._outputs.items()]  # type: ignore[attr-defined]
-    inputs = list(cls._inputs)  # type: ignore[attr-defined]
+def definition_identity(cls: type[TaskDef]) -> str:
+    """The identity hash of a definition class (recomputed on each call).
+
+    The kind-specific part (function code, command template, ...) comes from
+    the class's ``_identity_parts()``.
+    """
+    outputs = [(n, type_name(f.type)) for n, f in cls._outputs.items()]
     parts: list[Any] = [
         HASH_FORMAT_VERSION,
-        kind,
+        cls._kind,
         cls.__module__,
         cls.__qualname__,
-        inputs,
+        list(cls._inputs),
         outputs,
+        *cls._identity_parts(),
     ]
-    if kind == "python":
-        parts.append(hash_function(cls._function))  # type: ignore[attr-defined]
-    elif kind == "shell":
-        parts.append(cls._template)  # type: ignore[attr-defined]
-    elif kind == "workflow":
-        parts.append(hash_function(cls._constructor))  # type: ignore[attr-defined]
-    identity = hash_object(parts)
-    _identities[cls] = identity
-    return identity
+    return hash_object(parts)
 
 
 def job_checksum(identity: str, values: Sequence[Any]) -> str:

@@ -23,9 +23,11 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, overload
 
+from .codefile import restore_filename
 from .definition import TaskDef, make_definition_class
 from .errors import DefinitionError
 from .fields import MISSING, Field
+from .hashing import hash_function
 from .resources import make_resources
 
 __all__ = ["PythonDef", "define"]
@@ -36,10 +38,18 @@ class PythonDef(TaskDef):
 
     _kind: ClassVar[str] = "python"
     _function: ClassVar[Callable[..., Any]]
+    #: the file the function was defined in (tracebacks on every worker name it)
+    _filename: ClassVar[str | None] = None
+
+    @classmethod
+    def _identity_parts(cls) -> tuple[Any, ...]:
+        """The function's identity (code and the values it reads; see ``hash_function``)."""
+        return (hash_function(cls._function),)
 
     def _execute(self, job_dir: str, environment: Any = None) -> dict[str, Any]:
         """Call the function with this instance's inputs; return outputs by name."""
         func = type(self)._function
+        restore_filename(func, type(self)._filename)
         kwargs = {n: getattr(self, n) for n in self._inputs}
         value = func(**kwargs)
         names = list(self._outputs)
@@ -131,9 +141,13 @@ def _build(
         out_fields,
         module=func.__module__,
         doc=func.__doc__,
-        namespace={"_function": staticmethod(func), "_resources": make_resources(cpus, memory)},
+        namespace={
+            "_function": staticmethod(func),
+            "_filename": getattr(getattr(func, "__code__", None), "co_filename", None),
+            "_resources": make_resources(cpus, memory),
+        },
+        qualname=getattr(func, "__qualname__", task),
     )
-    cls.__qualname__ = getattr(func, "__qualname__", task) if name is None else task
     return cls
 
 

@@ -4,36 +4,49 @@ Example::
 
     from plait import shell
 
-    Copy = shell.define("cp <in_file:generic/file> <out|out_file:generic/file>")
-    Gzip = shell.define("gzip -c <level:int=6> <in_file:generic/file>", name="Gzip")
+    Copy = shell.define("cp <in_file:generic/file> <out|out_file:generic/file>")  # class Copy
+    Gzip = shell.define("gzip -c -<level:int=6> <in_file:generic/file>")  # gzip -c -6 FILE
 
 Template syntax, one token after another, whitespace-separated:
 
-- a plain word is passed as it is (``cp``, ``-r``);
+- a plain word is passed as it is, always (``cp``, ``-r``): a word starting
+  with ``-`` before a placeholder is *not* tied to that input (``gzip -c
+  <in_file:generic/file>`` always passes ``-c``);
 - ``<name:type>`` is an input rendered at that place; ``type`` is ``int``,
   ``float``, ``str``, ``bool``, ``path`` or a fileformats MIME-like name
   (``generic/file``, ``generic/directory``, ``text/plain`` ...); ``+`` after the
   type makes it a list (``<files:generic/file+>``);
 - ``<name:type=default>`` gives a default, ``<name:type?>`` makes it optional
   (omitted when None);
-- a word starting with ``-`` right before a placeholder is that input's option
-  flag: ``-o <out:str?>`` renders ``-o value`` or nothing; for a ``bool``
-  input the flag alone is passed when True (``--verbose <verbose:bool=False>``);
+- text glued to a placeholder is rendered with each value and left out with
+  it: ``-<level:int=6>`` renders ``-6``, ``--tag=<tag:str?>`` renders
+  ``--tag=x`` or nothing;
+- ``[FLAG <name:type>]`` ties an option flag to an input: ``[-o <out:str?>]``
+  renders ``-o value``, or nothing when ``out`` is None (or an empty list);
+  for a ``bool`` input the flag alone is passed when True
+  (``[--verbose <verbose:bool=False>]``). A flag word written before an
+  optional or ``bool`` placeholder *outside* brackets is refused, since it
+  is unclear whether it belongs to the input;
 - ``<out|name:type>`` is an output file: the input ``name`` is its file name
   (default: ``name=template``, e.g. ``<out|out_file:text/plain={in_file}_copy>``;
   ``{field}`` is replaced by that input's value, a file's stem), created inside
   the job's directory; the output ``name`` is the file the tool wrote.
 
 Every shell task also has the outputs ``stdout``, ``stderr`` and ``return_code``.
+``stdout`` and ``stderr`` are decoded as UTF-8; bytes that are not UTF-8 are
+kept as surrogate escapes, so ``out.stdout.encode("utf-8", "surrogateescape")``
+gives the exact bytes the tool wrote (gzip's compressed data above).
 Commands run as an argument list, never through a shell.
 """
 
 from __future__ import annotations
 
+import dis
 import re
 import shlex
 import subprocess
 import sys
+import types
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -87,6 +100,11 @@ class ShellDef(TaskDef):
     _template: ClassVar[str]
     _parts: ClassVar[tuple[Arg | Literal, ...]]
 
+    @classmethod
+    def _identity_parts(cls) -> tuple[Any, ...]:
+        """The full command template."""
+        return (cls._template,)
+
     def command_args(self, job_dir: str | Path) -> list[str]:
         """The command as an argument list, output files placed inside ``job_dir``."""
         args: list[str] = []
@@ -102,6 +120,8 @@ class ShellDef(TaskDef):
             if part.type is bool and part.flag:
                 if value:
                     args.append(part.flag)
+                continue
+            if part.multiple and part.flag and not value:
                 continue
             if part.flag:
                 args.append(part.flag)
@@ -140,21 +160,23 @@ class ShellDef(TaskDef):
         args = self.command_args(job_dir)
         run_args = environment.wrap(args, job_dir, self) if environment is not None else args
         try:
-            proc = subprocess.run(run_args, cwd=job_dir, capture_output=True, text=True)
+            proc = subprocess.run(run_args, cwd=job_dir, capture_output=True)
         except FileNotFoundError as e:
             raise ShellCommandError(
                 f"{type(self).__name__}: cannot run {shlex.join(args)!r}: {e.strerror}: "
                 f"{e.filename}"
             ) from None
+        stdout = proc.stdout.decode("utf-8", "surrogateescape")
+        stderr = proc.stderr.decode("utf-8", "surrogateescape")
         if proc.returncode != 0:
-            tail = proc.stderr[-_STDERR_TAIL:]
+            tail = stderr[-_STDERR_TAIL:]
             raise ShellCommandError(
                 f"{type(self).__name__}: command exited with {proc.returncode}: "
                 f"{shlex.join(args)}\nstderr (tail):\n{tail}"
             )
         outputs: dict[str, Any] = {
-            "stdout": proc.stdout,
-            "stderr": proc.stderr,
+            "stdout": stdout,
+            "stderr": stderr,
             "return_code": proc.returncode,
         }
         for part in self._parts:
@@ -225,15 +247,23 @@ def parse_template(template: str, task: str) -> tuple[list[Arg | Literal], dict[
     tokens = template.split()
     if not tokens:
         raise DefinitionError(f"{task}: empty command template")
-    pending_flag: str | None = None
+    flag: str | None = None  # the flag of an open [FLAG <placeholder>] group
     for i, token in enumerate(tokens):
+        if token.startswith("[-"):
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+            if flag is not None or not nxt.endswith("]") or not _PLACEHOLDER.search(nxt):
+                raise DefinitionError(
+                    f"{task}: bad option group at {token!r} in {template!r}: "
+                    "write [FLAG <name:type>], e.g. [-o <out:str?>]"
+                )
+            flag = token[1:]
+            continue
         m = _PLACEHOLDER.search(token)
         if m is None:
-            if token.startswith("-") and i + 1 < len(tokens) and tokens[i + 1].startswith("<"):
-                pending_flag = token
-            else:
-                parts.append(Literal(token))
+            parts.append(Literal(token))
             continue
+        if flag is not None:
+            token = token[:-1]  # the closing bracket of the group
         body = _BODY.match(m.group("body"))
         if body is None:
             raise DefinitionError(f"{task}: cannot read placeholder {m.group(0)!r} in {template!r}")
@@ -254,11 +284,13 @@ def parse_template(template: str, task: str) -> tuple[list[Arg | Literal], dict[
             in_type = list[tp] if multiple else tp  # type: ignore[valid-type]
             if default is None:
                 in_type = in_type | None
+        if flag is None:
+            _check_no_loose_flag(parts, name, tp, default, task)
         parts.append(
             Arg(
                 name=name,
                 type=tp,
-                flag=pending_flag,
+                flag=flag,
                 is_output=is_output,
                 multiple=multiple,
                 prefix=token[: m.start()],
@@ -267,8 +299,25 @@ def parse_template(template: str, task: str) -> tuple[list[Arg | Literal], dict[
         )
         help_text = "output file name" if is_output else ""
         inputs[name] = Field(name, in_type, default, help_text)
-        pending_flag = None
+        flag = None
     return parts, inputs
+
+
+def _check_no_loose_flag(
+    parts: Sequence[Arg | Literal], name: str, tp: Any, default: Any, task: str
+) -> None:
+    """Refuse ``-o <out:str?>``: is ``-o`` the input's flag or an option of its own?"""
+    previous = parts[-1] if parts else None
+    if not isinstance(previous, Literal) or not previous.text.startswith("-"):
+        return
+    if default is None or tp is bool:
+        word = previous.text
+        raise DefinitionError(
+            f"{task}: {word!r} before the {'bool' if tp is bool else 'optional'} input "
+            f"{name!r} would be passed even when {name!r} is left out; write "
+            f"'[{word} <{name}:...>]' to tie the flag to the input, or move {word!r} "
+            "elsewhere if it is an option of its own"
+        )
 
 
 def _parse_default(text: str | None, tp: Any, task: str, name: str) -> Any:
@@ -292,9 +341,18 @@ def define(
     cpus: int | None = None,
     memory: int | str | None = None,
 ) -> type[ShellDef]:
-    """Make a shell task definition class from a command template (see module docstring)."""
+    """Make a shell task definition class from a command template (see module docstring).
+
+    The class's name (what node names, labels and errors show) is ``name``;
+    without it, the variable the result is assigned to (``Copy =
+    shell.define("cp ...")`` makes ``Copy``); when the result is not assigned
+    to a variable, the executable's name in CamelCase (``gzip`` -> ``Gzip``).
+    The class is importable under the variable it is assigned to, so its jobs
+    pickle by reference.
+    """
+    module, qualname, bound = _caller_binding(sys._getframe(1))
     executable = template.split()[0] if template.split() else "Shell"
-    task = name or _class_name(executable)
+    task = name or bound or _class_name(executable)
     parts, inputs = parse_template(template, task)
     outputs: dict[str, Field] = {}
     for part in parts:
@@ -303,7 +361,6 @@ def define(
     outputs["stdout"] = Field("stdout", str)
     outputs["stderr"] = Field("stderr", str)
     outputs["return_code"] = Field("return_code", int)
-    module = sys._getframe(1).f_globals.get("__name__", "__main__")
     return make_definition_class(  # type: ignore[return-value]
         task,
         ShellDef,
@@ -316,7 +373,33 @@ def define(
             "_parts": tuple(parts),
             "_resources": make_resources(cpus, memory),
         },
+        qualname=qualname if bound else task,
     )
+
+
+_STORES = {"STORE_NAME", "STORE_GLOBAL", "STORE_FAST", "STORE_DEREF"}
+
+
+def _caller_binding(frame: types.FrameType) -> tuple[str, str, str | None]:
+    """Module, qualified name and variable name of the caller's ``X = define(...)``.
+
+    Read from the instruction that follows the call in the caller's code: a
+    store to a variable (no source needed). The variable name is None when
+    the call's value is not stored right away.
+    """
+    module = frame.f_globals.get("__name__", "__main__")
+    code = frame.f_code
+    after = [i for i in dis.get_instructions(code) if i.offset > frame.f_lasti]
+    if not after or after[0].opname not in _STORES or not str(after[0].argval).isidentifier():
+        return module, "", None
+    store = after[0]
+    bound = str(store.argval)
+    scope = code.co_qualname
+    if store.opname == "STORE_GLOBAL" or scope == "<module>":
+        return module, bound, bound
+    if store.opname == "STORE_NAME":  # a class body
+        return module, f"{scope}.{bound}", bound
+    return module, f"{scope}.<locals>.{bound}", bound
 
 
 def _class_name(executable: str) -> str:

@@ -20,6 +20,7 @@ from .definition import TaskDef
 from .driver import Driver, Progress
 from .graph import compile
 from .hooks import TaskHooks
+from .progress import progress_for
 from .result import Result, Runtime
 from .workers import Worker, get_worker
 
@@ -34,8 +35,10 @@ class Submitter:
     worker. ``cache_root`` defaults to a per-user cache directory
     (``$PLAIT_CACHE_ROOT`` overrides it); ``readonly_caches`` are consulted
     before running. ``environment`` is where shell commands run
-    (:mod:`plait.environments`); ``hooks`` and ``progress`` are called along
-    the way.
+    (:mod:`plait.environments`); ``hooks`` are called along the way.
+    ``progress``: ``None`` shows a live per-node display when standard error
+    is a terminal, ``True``/``False`` force it on/off, a callable receives
+    every :class:`~plait.Progress` event instead (:mod:`plait.progress`).
     """
 
     def __init__(
@@ -45,7 +48,7 @@ class Submitter:
         readonly_caches: Sequence[str | os.PathLike[str]] = (),
         hooks: TaskHooks | None = None,
         environment: Any = None,
-        progress: Callable[[Progress], Any] | None = None,
+        progress: bool | Callable[[Progress], Any] | None = None,
         **worker_kwargs: Any,
     ) -> None:
         self._owns_worker = not isinstance(worker, Worker)
@@ -72,7 +75,8 @@ class Submitter:
             environment=self.environment,
             inline=False,
         )
-        outcome = Driver(self.worker, self.hooks, self.progress).run(graph)
+        with progress_for(self.progress, graph, defn) as progress:
+            outcome = Driver(self.worker, self.hooks, progress).run(graph)
         node = next(iter(graph.nodes.values()))
         out = outcome.node_outputs[node.name]
         cache_dir = None

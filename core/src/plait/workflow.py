@@ -26,6 +26,7 @@ import attrs
 from .definition import TaskDef, make_definition_class
 from .errors import DefinitionError, GraphError, InputError
 from .fields import MISSING, LazyOut, is_lazy
+from .hashing import hash_function
 from .python import function_fields
 from .resources import Resources, make_resources
 from .typecheck import compatible, type_name
@@ -41,6 +42,11 @@ class WorkflowDef(TaskDef):
 
     _kind: ClassVar[str] = "workflow"
     _constructor: ClassVar[Callable[..., Any]]
+
+    @classmethod
+    def _identity_parts(cls) -> tuple[Any, ...]:
+        """The constructor's identity (code and the values it reads, tasks included)."""
+        return (hash_function(cls._constructor),)
 
     def construct(self) -> Construction:
         """Call the constructor with this instance's inputs and record its nodes."""
@@ -218,8 +224,8 @@ def define(
             module=f.__module__,
             doc=f.__doc__,
             namespace={"_constructor": staticmethod(f)},
+            qualname=getattr(f, "__qualname__", task),
         )
-        cls.__qualname__ = getattr(f, "__qualname__", task) if name is None else task
         return cls
 
     return wrap(func) if func is not None else wrap

@@ -18,6 +18,16 @@ _BUILTIN = {
     "cf": "plait.workers.cf:ConcurrentFuturesWorker",
 }
 
+#: worker names that other distributions provide, and how to install them from the repository
+KNOWN_ELSEWHERE = {
+    "dask": "it is provided by plait-dask: pip install ./core ./adapters/dask",
+    "prefect": "it is provided by plait-prefect: pip install ./core ./adapters/prefect",
+    "airflow": (
+        "Airflow is not a worker: Airflow schedules plait jobs itself through plait-airflow "
+        "(pip install ./core ./adapters/airflow; then plait_airflow.to_dag or PlaitOperator)"
+    ),
+}
+
 
 def available_workers() -> dict[str, str]:
     """Installed worker names and the objects they point to."""
@@ -54,8 +64,10 @@ def get_worker(worker: str | Worker | None = None, **kwargs: Any) -> Worker:
         raise TypeError(f"worker must be a name or a plait Worker, got {worker!r}")
     names = available_workers()
     if worker not in names:
+        hint = KNOWN_ELSEWHERE.get(worker)
         raise ValueError(
             f"unknown worker {worker!r}; installed workers: {', '.join(sorted(names))}"
+            + (f"; {hint}" if hint else "")
         )
     cls = _load(names[worker])
     return cls(**kwargs)  # type: ignore[no-any-return]
