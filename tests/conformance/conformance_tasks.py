@@ -162,3 +162,19 @@ def PartialFailure(xs: list[int], bad: int) -> tuple[list[int], int]:
     a = workflow.add(Add(a=f.out, b=1))
     s = workflow.add(Sum(xs=workflow.add(Add(a=a.out, b=0).combine("FailOn.x"), name="G").out))
     return a.out, s.out
+
+
+@workflow.define
+def AddThenDouble(x: int) -> int:
+    """A small nested workflow: (x + 1) * 2."""
+    a = workflow.add(Add(a=x, b=1))
+    return workflow.add(Mul(a=a.out, b=2)).out
+
+
+@workflow.define(outputs=["each", "total"])
+def NestedConnected(xs: list[int]) -> tuple[list[int], int]:
+    """A nested workflow fed by a split upstream node: flattened, one inner job per element."""
+    sq = workflow.add(Square().split(x=xs))
+    inner = workflow.add(AddThenDouble(x=sq.out), name="Inner")
+    total = workflow.add(Sum(xs=workflow.add(Identity(x=inner.out).combine("Square.x")).out))
+    return inner.out, total.out

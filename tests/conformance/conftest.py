@@ -9,14 +9,10 @@ worker processes shared by the session. Adapters that join add themselves to
 from __future__ import annotations
 
 import importlib.util
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 WorkerOptions = Callable[[], dict[str, Any]]
 

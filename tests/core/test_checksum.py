@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -15,8 +14,6 @@ CORE_SRC = HERE.parent.parent / "core" / "src"
 
 CHECKSUM_SCRIPT = textwrap.dedent(
     """
-    import sys
-    sys.path[:0] = [{tests!r}, {src!r}]
     import plait
     from core_tasks import Add, Powers, Copy
     jobs = plait.compile(Add(b=2).split(a=[1, 2, 3]), cache_root="/nowhere").static_jobs("Add")
@@ -30,14 +27,16 @@ CHECKSUM_SCRIPT = textwrap.dedent(
 )
 
 
-def test_checksums_equal_across_processes_and_hash_seeds(tmp_path: Path) -> None:
+def test_checksums_equal_across_processes_and_hash_seeds(
+    tmp_path: Path, subprocess_env: dict[str, str]
+) -> None:
     data = tmp_path / "data.txt"
     data.write_text("content")
     script = tmp_path / "sums.py"
-    script.write_text(CHECKSUM_SCRIPT.format(tests=str(HERE), src=str(CORE_SRC), file=str(data)))
+    script.write_text(CHECKSUM_SCRIPT.format(file=str(data)))
     outputs = []
     for seed in ("0", "1", "12345"):
-        env = {**os.environ, "PYTHONHASHSEED": seed}
+        env = {**subprocess_env, "PYTHONHASHSEED": seed}
         proc = subprocess.run(
             [sys.executable, str(script)], capture_output=True, text=True, env=env, check=True
         )

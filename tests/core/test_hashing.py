@@ -103,7 +103,7 @@ def _file_hash_cache(tmp_path: Path) -> Iterator[FileHashCache]:
 
 
 def test_format_version() -> None:
-    assert HASH_FORMAT_VERSION == 1
+    assert HASH_FORMAT_VERSION == 2
 
 
 def test_hex_digest() -> None:
@@ -423,6 +423,55 @@ def reads_unhashable() -> object:
 def test_unhashable_global_names_function_and_global() -> None:
     with pytest.raises(TypeError, match=r"'UNHASHABLE'.*reads_unhashable"):
         hash_function(reads_unhashable)
+
+
+def _load(tmp_path: Path, name: str, source: str) -> Any:
+    """Import ``source`` as module ``name`` from its own folder (a fresh import each time)."""
+    import importlib.util
+
+    folder = tmp_path / f"v{len(list(tmp_path.iterdir()))}"
+    folder.mkdir()
+    path = folder / f"{name}.py"
+    path.write_text(textwrap.dedent(source))
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_function_identity_comes_from_the_source_not_docstrings_or_comments(
+    tmp_path: Path,
+) -> None:
+    plain = _load(tmp_path, "tasks", "def f(x):\n    return x + 1\n")
+    documented = _load(
+        tmp_path,
+        "tasks",
+        '''
+        def f(x):
+            """Adds one."""
+            # a comment, other spacing
+            return (x
+                    + 1)
+        ''',
+    )
+    changed = _load(tmp_path, "tasks", "def f(x):\n    return x - 1\n")
+    assert hash_function(plain.f) == hash_function(documented.f)
+    assert hash_function(plain.f) != hash_function(changed.f)
+
+
+def test_without_trustworthy_source_the_bytecode_decides(tmp_path: Path) -> None:
+    from plait.hashing import _code_digest, _source_digest
+
+    module = _load(tmp_path, "edited", "def f(x):\n    return x + 1\n")
+    bytecode = _code_digest(module.f.__code__, set())
+    assert _source_digest(module.f, bytecode) is not None
+    Path(module.__file__).write_text("def f(x):\n    return x * 20\n")  # edited after import
+    assert _source_digest(module.f, bytecode) is None
+    namespace: dict[str, Any] = {}
+    exec("def g(x):\n    return x\n", namespace)  # no source file
+    assert _source_digest(namespace["g"], _code_digest(namespace["g"].__code__, set())) is None
+    assert len(hash_function(namespace["g"])) == 16
 
 
 def test_functions_as_values() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import pytest
 from ux_tasks import SumOfSquares
 
 from plait import Progress, Submitter
@@ -28,24 +27,17 @@ def test_counts_add_up_with_partial_cache_and_a_failure(cache: Path, worker: str
     assert square.status == "failed" and total.status == "skipped"
 
 
-_DRIVER_FIX = pytest.mark.xfail(
-    reason="the driver's Progress counts and Result.cached are the lead's part of issue 13",
-    strict=False,
-)
-
-
-@_DRIVER_FIX
 def test_event_done_counts_every_finished_job(cache: Path) -> None:
-    events: list[Progress] = []
-    with Submitter(cache_root=cache, progress=events.append) as sub:
-        sub(SumOfSquares(xs=[1, 2, 3]))
-        sub(SumOfSquares(xs=[1, 2, 3, 4]))
-    for i, e in enumerate(events):
-        finished = sum(1 for x in events[: i + 1] if x.status != "submitted")
-        assert e.done == finished, (i, e)
+    for xs in ([1, 2, 3], [1, 2, 3, 4]):  # the second run is partly cached
+        events: list[Progress] = []
+        with Submitter(cache_root=cache, progress=events.append) as sub:
+            sub(SumOfSquares(xs=xs))
+        for i, e in enumerate(events):
+            finished = sum(1 for x in events[: i + 1] if x.status != "submitted")
+            assert e.done == finished, (i, e)
+        assert events[-1].done == events[-1].total
 
 
-@_DRIVER_FIX
 def test_result_cached_on_a_full_cache_hit(cache: Path, worker: str) -> None:
     with Submitter(worker=worker, cache_root=cache, progress=False) as sub:
         first = sub(SumOfSquares(xs=[1, 2]))

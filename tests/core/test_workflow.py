@@ -267,9 +267,10 @@ def test_duplicate_node_name_and_add_outside_a_workflow() -> None:
 
 def test_cycles_are_rejected() -> None:
     from plait.graph import Graph, Node
+    from plait.state import NodeState
 
-    a = Node("A", Add(a=1), ("B",), (), (), ())
-    b = Node("B", Add(a=1), ("A",), (), (), ())
+    a = Node("A", Add(a=1), ("B",), NodeState())
+    b = Node("B", Add(a=1), ("A",), NodeState())
     with pytest.raises(GraphError, match="cycle in the workflow graph: A -> B -> A"):
         Graph("Cyclic", [a, b], {}, "/nowhere")
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from . import python, shell, workflow
 from .cache import load_result
 from .definition import TaskDef
-from .driver import Driver, Progress, RunOutcome
+from .driver import Driver, Progress, RunOutcome, run_node, run_workflow_job
 from .errors import (
     DefinitionError,
     GraphError,
@@ -24,11 +24,13 @@ from .errors import (
     JobFailedError,
     PlaitError,
     StateError,
+    failure_report,
 )
-from .graph import Graph, Job, Node, NodeOutput, SkippedJob, compile
+from .graph import Element, Graph, Job, Node, NodeOutput, SkippedJob, compile
 from .hashing import bytes_repr, hash_object
 from .hooks import TaskHooks
 from .identity import register_definition_hashing
+from .labels import parse_label, render_label
 from .resources import Resources
 from .result import ErrorInfo, Result, Runtime
 from .run import run_job
@@ -42,6 +44,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DefinitionError",
     "Driver",
+    "Element",
     "ErrorInfo",
     "Graph",
     "GraphError",
@@ -64,11 +67,16 @@ __all__ = [
     "Worker",
     "bytes_repr",
     "compile",
+    "failure_report",
     "get_worker",
     "hash_object",
     "load_result",
+    "parse_label",
     "python",
+    "render_label",
     "run_job",
+    "run_node",
+    "run_workflow_job",
     "shell",
     "workflow",
 ]

@@ -9,18 +9,29 @@ from __future__ import annotations
 
 import copy
 import difflib
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
 
 from .errors import InputError, NotANodeError, StateError
 from .fields import MISSING, Field, is_lazy
-from .state import parse_combiner, parse_splitter
+from .state import Splitter, parse_combiner
 from .typecheck import check_value, compatible, type_name
 
 if TYPE_CHECKING:
     from .result import Result
+
+
+#: runs a definition and returns its Result: installed by :mod:`plait.submitter`, so that
+#: definitions do not import the machinery that runs them
+_RUNNER: Callable[[TaskDef, Any, dict[str, Any]], Result] | None = None
+
+
+def install_runner(runner: Callable[[TaskDef, Any, dict[str, Any]], Result]) -> None:
+    """Set the function ``TaskDef.__call__`` runs definitions with (called by plait.submitter)."""
+    global _RUNNER
+    _RUNNER = runner
 
 
 @attrs.define(frozen=True, kw_only=True, repr=False, eq=True, slots=False)
@@ -33,7 +44,7 @@ class TaskDef:
     ``_outputs_class`` (the attrs class holding a run's outputs).
     """
 
-    _splitter: Any = attrs.field(default=None, init=False, repr=False)
+    _splitter: Splitter | None = attrs.field(default=None, init=False, repr=False)
     _combiner: tuple[str, ...] = attrs.field(default=(), init=False, repr=False)
 
     _kind: ClassVar[str] = "task"
@@ -93,9 +104,9 @@ class TaskDef:
                 raise StateError(f"{task}: split() needs a splitter or field=values")
             names = list(values)
             splitter = names[0] if len(names) == 1 else names
-        axes = parse_splitter(splitter, task)
+        parsed = Splitter.parse(splitter, task)
         # "_Node" names the state inherited from upstream node Node (checked in the workflow)
-        split_fields = [f for ax in axes for f in ax if not f.startswith("_")]
+        split_fields = parsed.fields
         for name in values:
             if name not in split_fields:
                 raise StateError(
@@ -113,26 +124,32 @@ class TaskDef:
             if value is MISSING:
                 raise StateError(f"{task}: splitter names {name!r} but no values were given")
             object.__setattr__(new, name, _checked_split(task, self._inputs[name], value))
-        for axis in axes:
+        for axis in parsed.axes:
             _check_scalar_lengths(task, new, [f for f in axis if not f.startswith("_")])
-        object.__setattr__(new, "_splitter", splitter)
+        object.__setattr__(new, "_splitter", parsed)
         return new
 
     def combine(self, combiner: str | list[str] | tuple[str, ...]) -> TaskDef:
         """Group the outputs over the named split axes (own ``"a"`` or inherited ``"Node.a"``)."""
         task = type(self).__name__
         names = parse_combiner(combiner, task)
-        if self._splitter is not None:
-            own = {f for ax in parse_splitter(self._splitter, task) for f in ax}
-            own |= {f[1:] + "." for f in own if f.startswith("_")}
-            for name in names:
-                if "." not in name and name not in own:
-                    raise StateError(
-                        f"{task}: cannot combine {name!r}: it is not split "
-                        f"(splitter: {self._splitter!r})"
-                    )
-        elif all("." not in n for n in names):
-            raise StateError(f"{task}: cannot combine {names[0]!r}: the task is not split")
+        own = {f for ax in self._splitter.axes for f in ax} if self._splitter else set()
+        for name in names:
+            if "." in name or name in own:
+                continue
+            upstream = sorted({v.node for v in self.input_values().values() if is_lazy(v)})
+            hint = ""
+            if upstream:
+                hint = (
+                    f"; to combine an axis inherited from an upstream node, name it "
+                    f"'<Node>.{name}' (e.g. combine({upstream[0] + '.' + name!r}))"
+                )
+            if self._splitter is None:
+                raise StateError(f"{task}: cannot combine {name!r}: the task is not split{hint}")
+            raise StateError(
+                f"{task}: cannot combine {name!r}: it is not split "
+                f"(splitter: {self._splitter!r}){hint}"
+            )
         new = copy.copy(self)
         object.__setattr__(new, "_combiner", self._combiner + names)
         return new
@@ -145,12 +162,16 @@ class TaskDef:
         ``readonly_caches``, ``hooks``) and to the worker (``n_procs``, ...).
         Raises :class:`plait.errors.JobFailedError` if any job failed.
         """
-        from .submitter import Submitter
-
-        with Submitter(worker=worker, **kwargs) as sub:
-            result: Result = sub(self)
+        if _RUNNER is None:  # plait/__init__ installs the Submitter-based runner
+            raise RuntimeError("import plait to run definitions")
+        result: Result = _RUNNER(self, worker, kwargs)
         result.raise_for_errors()
         return result.outputs
+
+    @classmethod
+    def outputs_from(cls, values: Mapping[str, Any]) -> Any:
+        """The definition's outputs object (``.out`` ...) from a dict of output values."""
+        return cls._outputs_class(**{name: values.get(name) for name in cls._outputs})
 
     # -- introspection --------------------------------------------------------
     def input_values(self) -> dict[str, Any]:
@@ -250,16 +271,19 @@ def make_outputs_class(name: str, outputs: Mapping[str, Field]) -> type:
     return cls
 
 
+_Def = TypeVar("_Def", bound=TaskDef)
+
+
 def make_definition_class(
     name: str,
-    base: type[TaskDef],
+    base: type[_Def],
     inputs: Mapping[str, Field],
     outputs: Mapping[str, Field],
     module: str,
     doc: str | None,
     namespace: Mapping[str, Any] | None = None,
     qualname: str | None = None,
-) -> type[TaskDef]:
+) -> type[_Def]:
     """Build the attrs class of a definition from its field specs.
 
     ``name`` is the class's ``__name__``: what node names, labels and errors
@@ -273,7 +297,7 @@ def make_definition_class(
         n: attrs.field(default=f.default if f.default is not MISSING else MISSING)
         for n, f in inputs.items()
     }
-    cls = attrs.make_class(
+    cls: type[_Def] = attrs.make_class(
         name,
         these,
         bases=(base,),
@@ -289,7 +313,7 @@ def make_definition_class(
         },
     )
     outputs_class = make_outputs_class(name, outputs)
-    cls._outputs_class = outputs_class  # type: ignore[attr-defined]
+    cls._outputs_class = outputs_class
     qualname = qualname or name
     for klass, qual in ((cls, qualname), (outputs_class, f"{qualname}._outputs_class")):
         klass.__module__ = module

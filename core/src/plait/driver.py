@@ -1,49 +1,91 @@
 """The shared driver: walks a compiled graph on any :class:`plait.workers.Worker`.
 
-It expands each node into jobs as soon as its upstream nodes are done,
-serves cached jobs without the worker, hands the rest to the worker, applies
-combines, expands nested workflows itself (one loop for all levels), and when
-jobs fail keeps every successful result and skips only what depends on a
-failure. Like ``dask/local.py``: plain dicts and a ready queue, one loop.
+It releases work per job, not per node: when an element of a node's output
+exists, the downstream jobs whose inputs are now complete are expanded and
+submitted at once (``B[x=1]`` runs when ``A[x=1]`` is done, whatever ``A``'s
+other elements are doing). Cached jobs are served without the worker;
+combines, runtime splits over an upstream output and workflow outputs wait
+for exactly the elements they gather; nested workflows that could not be
+flattened at compile time are driven here too (one loop for all levels).
+When jobs fail, every successful result is kept and only what depends on a
+failure is skipped.
+
+Like ``dask/local.py``, the state is plain data and one loop:
+
+- ``_events``: a FIFO of things that happened and still have consequences —
+  ``("element", frame, node, element)`` (an output element of a node exists)
+  and ``("complete", frame, node)`` (a node has all its elements);
+- ``_in_flight``: checksum -> the jobs waiting for that job's result (the
+  same job asked for twice runs once);
+- per frame (one graph being driven: the top one, or a nested workflow
+  job's), per node, a :class:`_NodeRun`: the upstream elements joined so far
+  (:class:`~plait.state.Joiner`), the members (jobs and skipped elements) of
+  each output element with how many it expects, and which were released.
+
+``run`` handles events until none is left, then waits for the worker, feeds
+the finished jobs back in, and repeats until nothing is in flight.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .cache import load_cached, store_outputs
-from .errors import PlaitError
-from .graph import Graph, Job, NodeOutput, SkippedJob, compile
+from .errors import GraphError, PlaitError
+from .graph import Element, Graph, Job, Member, NodeOutput, SkippedJob, compile
 from .hooks import TaskHooks
+from .labels import render_label
 from .result import ErrorInfo, Result, Runtime
+from .run import run_job
+from .state import UNKNOWN, Joiner
+from .workers.debug import DebugWorker
 
 if TYPE_CHECKING:
     from .workers.base import Worker
+
+__all__ = ["Driver", "Progress", "RunOutcome", "run_node", "run_workflow_job"]
 
 logger = logging.getLogger(__name__)
 
 
 @attrs.frozen
 class Progress:
-    """A progress event: ``status`` of job ``label`` (``submitted``, ``cached``,
-    ``finished``, ``failed`` or ``skipped``), with counts so far."""
+    """A progress event.
+
+    ``status`` of job ``label`` of node ``node``: ``submitted`` (handed to the
+    worker), ``cached`` (served from the cache), ``finished``, ``failed`` or
+    ``skipped`` (an input it needs failed). Counts so far, this event
+    included: ``done`` (cached + finished + failed + skipped), ``total``
+    (jobs and skipped elements known so far; it grows as nodes expand, and
+    equals ``done`` at the end), ``submitted``, ``cached``, ``failed``,
+    ``skipped``.
+    """
 
     status: str
     label: str
+    node: str
     done: int
+    total: int
     submitted: int
+    cached: int = 0
+    failed: int = 0
+    skipped: int = 0
 
 
 @attrs.define
 class RunOutcome:
-    """What a driven graph produced: outputs, failures, skipped elements, totals."""
+    """What a driven graph produced: outputs, failures, skipped elements, totals.
+
+    ``cached`` is True when every job was served from the cache (none ran).
+    """
 
     graph: Graph
     outputs: dict[str, Any]
@@ -51,6 +93,7 @@ class RunOutcome:
     errors: list[ErrorInfo]
     skipped: list[str]
     runtime: Runtime
+    cached: bool = False
 
     @property
     def errored(self) -> bool:
@@ -72,24 +115,33 @@ class RunOutcome:
         return result
 
 
+class _NodeRun:
+    """One node's progress in one frame."""
+
+    def __init__(self, graph: Graph, name: str) -> None:
+        node = graph.nodes[name]
+        self.name = name
+        self.state = node.state
+        self.joiner = Joiner(graph.upstream_positions(name))
+        self.upstream_open = len(node.upstream)  # upstream nodes not complete yet
+        self.members: dict[tuple[int, ...], list[tuple[tuple[int, ...], Member]]] = {}
+        self.expected: dict[tuple[int, ...], int] = {}
+        self.elements: dict[tuple[int, ...], Element] = {}
+        self.complete = False
+
+
 class _Frame:
     """The state of one graph being driven (the top one, or a nested workflow job's)."""
 
-    def __init__(self, graph: Graph, parent: tuple[_Frame, str, int] | None) -> None:
+    def __init__(self, graph: Graph, parent: tuple[_Frame, str, Job] | None) -> None:
         self.graph = graph
         self.parent = parent
-        self.jobs: dict[str, list[Job]] = {}
-        self.results: dict[str, list[Result | None]] = {}
-        self.skipped: dict[str, list[SkippedJob]] = {}
-        self.pending: dict[str, int] = {}
+        self.runs = {name: _NodeRun(graph, name) for name in graph.nodes}
         self.outputs: dict[str, NodeOutput] = {}
-        self.waiting = {name: len(node.upstream) for name, node in graph.nodes.items()}
-        self.downstream: dict[str, list[str]] = {name: [] for name in graph.nodes}
-        for name, node in graph.nodes.items():
-            for up in node.upstream:
-                self.downstream[up].append(name)
         self.errors: list[ErrorInfo] = []
         self.skipped_labels: list[str] = []
+        self.ran = 0  # jobs of this frame that ran (not served from the cache)
+        self.finished = False
         self.cpu = 0.0
         self.peak_rss = 0
         self.started = time.perf_counter()
@@ -107,26 +159,31 @@ class Driver:
         self.worker = worker
         self.hooks = hooks or TaskHooks()
         self.progress = progress
-        self._ready: deque[tuple[_Frame, str]] = deque()
-        self._in_flight: dict[str, list[tuple[_Frame, str, int, Job]]] = {}
-        self._submitted = 0
-        self._done = 0
+        self._events: deque[tuple[Any, ...]] = deque()
+        self._in_flight: dict[str, list[tuple[_Frame, str, Job]]] = {}
+        self._counts = dict.fromkeys(
+            ("done", "total", "submitted", "cached", "failed", "skipped"), 0
+        )
         self._top: RunOutcome | None = None
 
     def run(self, graph: Graph) -> RunOutcome:
         """Run every job of ``graph``; return its outputs, failures and skipped elements."""
         self.hooks.pre_run(graph)
-        top = _Frame(graph, parent=None)
         self._top = None
-        self._start(top)
-        while self._ready or self._in_flight:
-            while self._ready:
-                frame, name = self._ready.popleft()
-                self._expand(frame, name)
-            if self._in_flight:
-                for job, result in self.worker.wait():
-                    self._finished(job, result)
-        assert self._top is not None, "the driver stopped before the graph finished"
+        self._start(_Frame(graph, parent=None))
+        while True:
+            while self._events:
+                event = self._events.popleft()
+                if event[0] == "element":
+                    self._element(*event[1:])
+                else:
+                    self._node_complete(*event[1:])
+            if not self._in_flight:
+                break
+            for job, result in self.worker.wait():
+                self._finished(job, result)
+        if self._top is None:
+            raise GraphError(f"{graph.name}: the driver stopped before the graph finished")
         return self._top
 
     # -- frames -------------------------------------------------------------
@@ -134,9 +191,10 @@ class Driver:
         if not frame.graph.nodes:
             self._frame_done(frame)
             return
-        for name, count in frame.waiting.items():
-            if count == 0:
-                self._ready.append((frame, name))
+        for name, node in frame.graph.nodes.items():
+            if not node.upstream:
+                self._expand_row(frame, frame.runs[name], (), {})
+                self._check_complete(frame, frame.runs[name])
 
     def _frame_done(self, frame: _Frame) -> None:
         outcome = RunOutcome(
@@ -148,51 +206,61 @@ class Driver:
             runtime=Runtime(
                 wall=time.perf_counter() - frame.started, cpu=frame.cpu, peak_rss=frame.peak_rss
             ),
+            cached=frame.ran == 0 and not frame.errors,
         )
         if frame.parent is None:
             self._top = outcome
             return
-        parent, name, pos = frame.parent
-        job = parent.jobs[name][pos]
-        result = outcome.as_job_result(job)
+        parent, name, job = frame.parent
         parent.errors.extend(frame.errors)
         parent.skipped_labels.extend(frame.skipped_labels)
-        self._complete(parent, name, pos, result, nested=True)
+        parent.ran += frame.ran
+        result = outcome.as_job_result(job)
+        self._report("failed" if result.errored else "finished", job.label, name)
+        self._member_done(parent, name, job, result, nested=True)
 
-    # -- nodes --------------------------------------------------------------
-    def _expand(self, frame: _Frame, name: str) -> None:
+    # -- rows and jobs ------------------------------------------------------
+    def _expand_row(
+        self, frame: _Frame, run: _NodeRun, index: tuple[int, ...], upstream: Mapping[str, Element]
+    ) -> None:
         graph = frame.graph
-        upstream = {u: frame.outputs[u] for u in graph.nodes[name].upstream}
         try:
-            jobs, skipped = graph.expand(name, upstream)
-        except PlaitError as exc:
-            frame.errors.append(ErrorInfo.from_exception(exc, name))
-            frame.skipped_labels.append(name)
-            self._node_done(frame, name, graph.failed_output(name))
-            return
-        frame.jobs[name] = jobs
-        frame.results[name] = [None] * len(jobs)
-        frame.skipped[name] = skipped
-        frame.pending[name] = len(jobs)
+            jobs, skipped = graph.expand_row(run.name, index, upstream)
+        except PlaitError as exc:  # e.g. an upstream value of the wrong type, unequal lengths
+            state = tuple(pair for e in upstream.values() for axis in e.state for pair in axis)
+            label = render_label(run.name, state)
+            frame.errors.append(ErrorInfo.from_exception(exc, label))
+            jobs, skipped = [], [SkippedJob(run.name, state, str(exc), index)]
+        keys = []
+        members: list[Job | SkippedJob] = [*jobs, *skipped]
+        for member in members:
+            key = run.state.out_key(graph.member_index(run.name, member))
+            run.expected[key] = run.expected.get(key, 0) + 1
+            keys.append(key)
+        if run.state.combined and run.state.combines_all_own and not jobs and not skipped:
+            key = run.state.out_key(index + (UNKNOWN,) * len(run.state.own))
+            run.expected.setdefault(key, 0)  # an empty own split still gives one (empty) element
+            keys.append(key)
+        self._counts["total"] += len(jobs) + len(skipped)
         for s in skipped:
             frame.skipped_labels.append(s.label)
-            self._report("skipped", s.label)
-        if not jobs:
-            self._collect(frame, name)
-            return
-        for pos, job in enumerate(jobs):
-            self._dispatch(frame, name, pos, job)
+            self._report("skipped", s.label, run.name)
+            self._member_done(frame, run.name, s, None)
+        for job in jobs:
+            self._dispatch(frame, run.name, job)
+        for key in keys:
+            self._check_group(frame, run, key)
 
-    def _dispatch(self, frame: _Frame, name: str, pos: int, job: Job) -> None:
+    def _dispatch(self, frame: _Frame, name: str, job: Job) -> None:
         followers = self._in_flight.get(job.checksum)
         if followers is not None:  # the same job is already running: share its result
-            followers.append((frame, name, pos, job))
+            followers.append((frame, name, job))
             return
         cached = load_cached(job.cache_dir, job.readonly_caches)
         if cached is not None:
-            self._report("cached", job.label)
+            self._report("cached", job.label, name)
             self.hooks.post_run_task(job, cached)
-            self._complete(frame, name, pos, cached)
+            self._member_done(frame, name, job, cached)
             return
         self.hooks.pre_run_task(job)
         if job.kind == "workflow":
@@ -202,49 +270,128 @@ class Driver:
                 readonly_caches=frame.graph.readonly_caches,
                 environment=frame.graph.environment,
             )
-            self._start(_Frame(sub, parent=(frame, name, pos)))
+            self._start(_Frame(sub, parent=(frame, name, job)))
             return
-        self._in_flight[job.checksum] = [(frame, name, pos, job)]
-        self._submitted += 1
-        self._report("submitted", job.label)
+        self._in_flight[job.checksum] = [(frame, name, job)]
+        self._counts["submitted"] += 1
+        self._report("submitted", job.label, name, done=False)
         self.worker.submit(job)
 
     def _finished(self, job: Job, result: Result) -> None:
-        waiters = self._in_flight.pop(job.checksum, [])
-        self._report("failed" if result.errored else "finished", job.label)
-        for frame, name, pos, waiting_job in waiters:
-            self.hooks.post_run_task(waiting_job, result)
-            self._complete(frame, name, pos, result)
+        for frame, name, waiting in self._in_flight.pop(job.checksum, []):
+            frame.ran += 1
+            self._report("failed" if result.errored else "finished", waiting.label, name)
+            self.hooks.post_run_task(waiting, result)
+            self._member_done(frame, name, waiting, result)
 
-    def _complete(
-        self, frame: _Frame, name: str, pos: int, result: Result, nested: bool = False
+    def _member_done(
+        self,
+        frame: _Frame,
+        name: str,
+        member: Job | SkippedJob,
+        result: Result | None,
+        nested: bool = False,
     ) -> None:
-        frame.results[name][pos] = result
-        frame.pending[name] -= 1
-        self._done += 1
-        if result.errored and not nested:
-            job = frame.jobs[name][pos]
-            frame.errors.extend(attrs.evolve(e, job=e.job or job.label) for e in result.errors)
-        frame.cpu += result.runtime.cpu
-        frame.peak_rss = max(frame.peak_rss, result.runtime.peak_rss)
-        if frame.pending[name] == 0:
-            self._collect(frame, name)
+        run = frame.runs[name]
+        index = frame.graph.member_index(name, member)
+        key = run.state.out_key(index)
+        run.members.setdefault(key, []).append((index, (member, result)))
+        if result is not None:
+            if result.errored and not nested:
+                frame.errors.extend(
+                    attrs.evolve(e, job=e.job or member.label) for e in result.errors
+                )
+            frame.cpu += result.runtime.cpu
+            frame.peak_rss = max(frame.peak_rss, result.runtime.peak_rss)
+        self._check_group(frame, run, key)
 
-    def _collect(self, frame: _Frame, name: str) -> None:
-        out = frame.graph.collect(
-            name, frame.jobs[name], frame.results[name], frame.skipped.get(name, ())
-        )
-        self._node_done(frame, name, out)
+    # -- elements and nodes -------------------------------------------------
+    def _check_group(self, frame: _Frame, run: _NodeRun, key: tuple[int, ...]) -> None:
+        if key in run.elements:
+            return
+        members = run.members.get(key, [])
+        if len(members) < run.expected.get(key, 0) or key not in run.expected:
+            return
+        if run.state.combines_inherited and run.upstream_open:
+            return  # rows that belong to this group may still come
+        members.sort(key=lambda m: m[0])
+        element = frame.graph.element(run.name, key, [m for _, m in members])
+        run.elements[key] = element
+        self._events.append(("element", frame, run.name, element))
+        self._check_complete(frame, run)
 
-    def _node_done(self, frame: _Frame, name: str, out: NodeOutput) -> None:
-        frame.outputs[name] = out
-        for down in frame.downstream[name]:
-            frame.waiting[down] -= 1
-            if frame.waiting[down] == 0:
-                self._ready.append((frame, down))
-        if len(frame.outputs) == len(frame.graph.nodes):
+    def _check_complete(self, frame: _Frame, run: _NodeRun) -> None:
+        if run.complete or run.upstream_open or len(run.elements) < len(run.expected):
+            return
+        run.complete = True
+        items = [run.elements[k] for k in sorted(run.elements)]
+        if not items and run.state.combined and not run.state.kept:
+            items.append(frame.graph.element(run.name, (), []))
+        node = frame.graph.nodes[run.name]
+        frame.outputs[run.name] = NodeOutput(run.name, node.out_axes, tuple(items))
+        self._events.append(("complete", frame, run.name))
+
+    def _element(self, frame: _Frame, name: str, element: Element) -> None:
+        for down in frame.graph.downstream[name]:
+            run = frame.runs[down]
+            for index, upstream in run.joiner.add(name, element):
+                self._expand_row(frame, run, index, upstream)
+
+    def _node_complete(self, frame: _Frame, name: str) -> None:
+        for down in frame.graph.downstream[name]:
+            run = frame.runs[down]
+            run.upstream_open -= 1
+            if run.upstream_open == 0:
+                for key in list(run.expected):
+                    self._check_group(frame, run, key)
+                self._check_complete(frame, run)
+        if not frame.finished and all(r.complete for r in frame.runs.values()):
+            frame.finished = True
             self._frame_done(frame)
 
-    def _report(self, status: str, label: str) -> None:
+    def _report(self, status: str, label: str, node: str, done: bool = True) -> None:
+        counts = self._counts
+        if done:
+            counts["done"] += 1
+        if status in ("cached", "failed", "skipped"):
+            counts[status] += 1
         if self.progress is not None:
-            self.progress(Progress(status, label, self._done, self._submitted))
+            self.progress(Progress(status, label, node, **counts))
+
+
+def run_workflow_job(job: Job) -> Result:
+    """Run a nested workflow job (one the compiler could not flatten) in this process.
+
+    Its inner graph is driven on the debug worker through the cache; the
+    workflow's own result is stored under the job's directory. Hosts that
+    meet such a job inside one of their tasks call this instead of
+    :func:`plait.run_job` (which runs task jobs only).
+    """
+    cached = load_cached(job.cache_dir, job.readonly_caches)
+    if cached is not None:
+        return cached
+    graph = compile(
+        job.definition,
+        cache_root=os.path.dirname(job.cache_dir),
+        readonly_caches=job.readonly_caches,
+        environment=job.environment,
+    )
+    with DebugWorker() as worker:
+        outcome = Driver(worker).run(graph)
+    return outcome.as_job_result(job)
+
+
+def run_node(
+    graph: Graph,
+    name: str,
+    upstream: Mapping[str, NodeOutput],
+    run: Callable[[Job], Result] = run_job,
+) -> NodeOutput:
+    """Expand node ``name``, run each of its jobs with ``run``, and collect its output.
+
+    For hosts that run a whole node in one of their tasks; jobs of a nested
+    workflow node run with :func:`run_workflow_job`.
+    """
+    jobs, skipped = graph.expand(name, upstream)
+    results = [run_workflow_job(j) if j.kind == "workflow" else run(j) for j in jobs]
+    return graph.collect(name, jobs, results, skipped)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 
 class PlaitError(Exception):
     """Base class of every error plait raises on purpose."""
@@ -30,3 +33,29 @@ class NotANodeError(GraphError, AttributeError):
 
 class JobFailedError(PlaitError, RuntimeError):
     """One or more jobs failed; lists the failed jobs, their errors and the skipped ones."""
+
+
+def failure_report(errors: Sequence[Any], skipped: Sequence[str] = (), limit: int = 10) -> str:
+    """The one text that reports failed jobs (``ErrorInfo`` s) and the ones skipped for them.
+
+    ``N job(s) failed, M skipped because of them``, one line per failure
+    (label, exception, where its record is), the skipped labels, and the
+    first traceback. Used by ``Result.raise_for_errors`` and by every host.
+    """
+    head = f"{len(errors)} job(s) failed"
+    if skipped:
+        head += f", {len(skipped)} skipped because of them"
+    lines = [head]
+    for err in errors[:limit]:
+        where = f"{err.job}: " if err.job else ""
+        record = f" (record: {err.record})" if err.record else ""
+        lines.append(f"- {where}{err.type}: {err.message}{record}")
+    if len(errors) > limit:
+        lines.append(f"- ... and {len(errors) - limit} more")
+    if skipped:
+        shown = ", ".join(skipped[:limit])
+        more = f" ... and {len(skipped) - limit} more" if len(skipped) > limit else ""
+        lines.append(f"skipped: {shown}{more}")
+    if errors:
+        lines.append("first traceback:\n" + errors[0].traceback.rstrip())
+    return "\n".join(lines)

@@ -1,10 +1,15 @@
-"""The compiled graph: the contract between the core and every host (DESIGN.md §5).
+"""The compiled graph: the contract between the core and every host (docs/adapters.md).
 
 ``compile(defn)`` turns a definition into a :class:`Graph` of nodes in
-topological order. ``graph.jobs(node, upstream)`` expands a node into its
-:class:`Job` s once its upstream nodes' outputs are known;
-``graph.collect(node, jobs, results)`` applies the node's combine and gives
-the :class:`NodeOutput` downstream nodes read.
+topological order; nested workflows whose constructor only wires nodes are
+flattened into it (their nodes are named ``Nested.Inner``; ``graph.groups``
+lists them). A host expands nodes into :class:`Job` s and gathers results
+either per node — :meth:`Graph.expand` / :meth:`Graph.collect` — or per
+element, so a downstream job starts as soon as the upstream elements it reads
+exist — :meth:`Graph.expand_row` / :meth:`Graph.element`, with
+:meth:`Graph.upstream_key` and :meth:`Graph.out_key` telling which element
+reads or gathers which, and :meth:`Graph.static_indices` the jobs known before
+anything runs. State logic itself lives in :mod:`plait.state`.
 """
 
 from __future__ import annotations
@@ -17,58 +22,19 @@ from typing import Any
 
 import attrs
 
+from .cache import default_cache_root, job_dir_name
 from .definition import TaskDef
 from .errors import GraphError, StateError
-from .fields import MISSING, is_lazy
+from .fields import LazyOut, is_lazy
 from .identity import definition_identity, job_checksum
+from .labels import State, render_label, render_state, render_value
+from .node import Node, check_complete, make_node
 from .resources import Resources
-from .state import Axis, parse_splitter, resolve_combined, short_repr
+from .state import UNKNOWN, Axis, join_rows, own_product
 from .typecheck import check_value
-from .workflow import WorkflowDef, check_complete
+from .workflow import WorkflowDef
 
-__all__ = ["Element", "Graph", "Job", "Node", "NodeOutput", "SkippedJob", "compile", "node_state"]
-
-#: index value of an element whose own split could not be expanded (its input failed)
-UNKNOWN = -1
-
-
-@attrs.frozen
-class Node:
-    """One node of a compiled graph: a definition, its connections and its state."""
-
-    name: str
-    definition: TaskDef
-    upstream: tuple[str, ...]
-    inherited: tuple[Axis, ...]
-    own: tuple[Axis, ...]
-    combined: tuple[Axis, ...]
-    zipped: tuple[tuple[str, Axis], ...] = ()
-    requested: Resources | None = None
-
-    @property
-    def kind(self) -> str:
-        """``python``, ``shell`` or ``workflow``."""
-        return self.definition._kind
-
-    @property
-    def axes(self) -> tuple[Axis, ...]:
-        """Inherited then own axes."""
-        return self.inherited + self.own
-
-    @property
-    def out_axes(self) -> tuple[Axis, ...]:
-        """Axes that remain after the combine (what downstream nodes inherit)."""
-        return tuple(ax for ax in self.axes if ax not in self.combined)
-
-    @property
-    def resources(self) -> Resources | None:
-        """Resources each job of this node needs: set on the node, else on its definition."""
-        return self.requested or type(self.definition)._resources
-
-    @property
-    def is_split(self) -> bool:
-        """True when the node runs more than one job (it has axes)."""
-        return bool(self.axes)
+__all__ = ["Element", "Graph", "Job", "Node", "NodeOutput", "SkippedJob", "compile"]
 
 
 @attrs.frozen(slots=True, weakref_slot=False)
@@ -76,14 +42,14 @@ class Element:
     """One element of a node's output state.
 
     ``index`` over the node's remaining axes; ``outputs`` by field (lists for
-    a combining node; None if unavailable); ``labels``, the state label piece
-    of each axis; ``ok``, whether every job behind it succeeded; ``jobs``, the
-    checksums of those jobs.
+    a combining node; None if unavailable); ``state``, the (field, value)
+    pairs of each remaining axis; ``ok``, whether every job behind it
+    succeeded; ``jobs``, the checksums of those jobs.
     """
 
     index: tuple[int, ...]
     outputs: dict[str, Any] | None
-    labels: tuple[str, ...]
+    state: tuple[State, ...]
     ok: bool
     jobs: tuple[str, ...] = ()
 
@@ -97,7 +63,7 @@ class NodeOutput:
     items: tuple[Element, ...]
 
     def values(self, field: str) -> Any:
-        """The output ``field`` shaped for a workflow output (DESIGN.md §3).
+        """The output ``field`` shaped for a workflow output (docs/design.md §3).
 
         Without axes: the single value. Otherwise one flat list over the
         remaining elements (each a list if the node combined some axes);
@@ -116,11 +82,15 @@ class NodeOutput:
 
 @attrs.frozen(slots=True, weakref_slot=False)
 class Job:
-    """One job: a node at one state index, inputs resolved, checksum and cache dir known."""
+    """One job: a node at one state index, inputs resolved, checksum and cache dir known.
+
+    Small and picklable (its definition class pickles by reference). ``state``
+    holds the (field, value) pairs of its axes; :attr:`label` renders them.
+    """
 
     node: str
     index: tuple[int, ...]
-    state_label: str
+    state: State
     checksum: str
     cache_dir: str
     definition: TaskDef
@@ -137,7 +107,12 @@ class Job:
     @property
     def label(self) -> str:
         """``Node[p=3]``, or ``Node`` for a job without state: used as host-native name."""
-        return f"{self.node}[{self.state_label}]" if self.state_label else self.node
+        return render_label(self.node, self.state)
+
+    @property
+    def state_label(self) -> str:
+        """``p=3``: the state part of the label (empty without state)."""
+        return render_state(self.state)
 
     @property
     def path(self) -> Path:
@@ -150,24 +125,38 @@ class Job:
 
 @attrs.frozen
 class SkippedJob:
-    """An element that was not run because an input it needs failed."""
+    """An element that was not run because an input it needs failed.
+
+    ``state`` holds the pairs of its inherited axes (its own split, if any,
+    was never expanded); ``index`` its inherited index.
+    """
 
     node: str
-    state_label: str
+    state: State
     reason: str
     index: tuple[int, ...] = ()
-    labels: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
         """``Node[state]`` of the skipped element."""
-        return f"{self.node}[{self.state_label}]" if self.state_label else self.node
+        return render_label(self.node, self.state)
+
+    @property
+    def state_label(self) -> str:
+        """The state part of the label."""
+        return render_state(self.state)
+
+
+Member = tuple[Job | SkippedJob, Any]
+"""A job (or skipped element) of a node with its Result (None when skipped)."""
 
 
 class Graph:
     """A picklable DAG of nodes in topological order, and the workflow's outputs.
 
-    ``cache_root`` and ``readonly_caches`` decide where jobs are cached.
+    ``cache_root`` and ``readonly_caches`` decide where jobs are cached;
+    ``groups`` maps each flattened nested workflow (``Nested``, ``Outer.Inner``)
+    to the names of the nodes inside it.
     """
 
     def __init__(
@@ -187,18 +176,21 @@ class Graph:
         self.cache_root = str(Path(cache_root).absolute())
         self.readonly_caches = tuple(str(Path(p).absolute()) for p in readonly_caches)
         self.definition = definition
-        self._identities = {
-            name: definition_identity(type(node.definition)) for name, node in self.nodes.items()
-        }
+        self.groups = _groups(self.nodes)
+        self.downstream: dict[str, list[str]] = {n: [] for n in self.nodes}
+        for n, node in self.nodes.items():
+            for up in node.upstream:
+                self.downstream[up].append(n)
+        self._identity: dict[str, str] = {}
+        self._positions: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
 
     def __repr__(self) -> str:
         return f"<Graph {self.name}: {', '.join(self.nodes)}>"
 
-    # -- expansion ----------------------------------------------------------
+    # -- whole nodes --------------------------------------------------------
     def static_jobs(self, name: str) -> list[Job] | None:
         """The node's jobs if they are known now (no upstream nodes), else None."""
-        node = self.nodes[name]
-        if node.upstream:
+        if self.nodes[name].upstream:
             return None
         return self.jobs(name, {})
 
@@ -214,65 +206,15 @@ class Graph:
         missing = [u for u in node.upstream if u not in upstream]
         if missing:
             raise GraphError(f"{name}: outputs of upstream node(s) {missing} are needed first")
-        defn = node.definition
-        identity = self._identities[name]
-        cls = type(defn)
-        fields = list(defn._inputs)
-        base = defn.input_values()
-        lazy = {f: v for f, v in base.items() if is_lazy(v)}
-        own_fields = [f for ax in node.own for f in ax.fields]
-        zipped = dict(node.zipped)
+        parts = [(u, p, upstream[u].items) for u, p in self.upstream_positions(name)]
         jobs: list[Job] = []
         skipped: list[SkippedJob] = []
-        for index, labels, items, sums, ok in _join(node, upstream):
-            prefix = ",".join(labels)
-            if not ok:
-                reason = "an input it needs failed"
-                skipped.append(SkippedJob(name, prefix, reason, index, labels))
-                continue
-            values = dict(base)
-            for field, ref in lazy.items():
-                value = items[ref.node][ref.field]
-                if field not in own_fields and field not in zipped:
-                    value = _check_runtime(name, defn, field, value)
-                values[field] = value
-            for field, axis in zipped.items():
-                pos = node.inherited.index(axis)
-                seq = values[field]
-                values[field] = seq[index[pos]]
-            upstream_sums = tuple(dict.fromkeys(sums))
-            for own_index, own_values in _own_product(node, values):
-                job_values = dict(values)
-                own_labels = []
-                for ax, elems in zip(node.own, own_values):
-                    for f, v in zip(ax.fields, elems):
-                        if f in lazy:
-                            v = _check_runtime(name, defn, f, v)
-                        job_values[f] = v
-                        own_labels.append(f"{f}={short_repr(v)}")
-                for f in zipped:
-                    own_labels.append(f"{f}={short_repr(job_values[f])}")
-                job_defn = _instance(cls, job_values)
-                checksum = job_checksum(identity, [job_values[f] for f in fields])
-                kind = defn._kind
-                label = ",".join([*labels, *own_labels])
-                jobs.append(
-                    Job(
-                        node=name,
-                        index=index + own_index,
-                        state_label=label,
-                        checksum=checksum,
-                        cache_dir=os.path.join(self.cache_root, f"{kind}-{checksum}"),
-                        definition=job_defn,
-                        upstream=upstream_sums,
-                        readonly_caches=self.readonly_caches,
-                        resources=node.resources,
-                        environment=self.environment,
-                    )
-                )
+        for index, elements in join_rows(parts):
+            row_jobs, row_skipped = self.expand_row(name, index, elements)
+            jobs.extend(row_jobs)
+            skipped.extend(row_skipped)
         return jobs, skipped
 
-    # -- collection ---------------------------------------------------------
     def collect(
         self,
         name: str,
@@ -286,85 +228,174 @@ class Graph:
         split, never expanded, shows as one element.
         """
         node = self.nodes[name]
-        axes = node.axes
-        keep = [i for i, ax in enumerate(axes) if ax not in node.combined]
-        members: list[tuple[tuple[int, ...], Job | SkippedJob, Any]] = [
-            (job.index, job, result) for job, result in zip(jobs, results)
+        members: list[tuple[tuple[int, ...], Member]] = [
+            (job.index, (job, result)) for job, result in zip(jobs, results)
         ]
-        if skipped:
-            pad = (UNKNOWN,) * len(node.own)
-            members.extend((s.index + pad, s, None) for s in skipped)
-            members.sort(key=lambda m: m[0])
-        groups: dict[tuple[int, ...], list[tuple[Job | None, Any]]] = {}
-        labels: dict[tuple[int, ...], tuple[str, ...]] = {}
-        for index, member, result in members:
-            key = tuple(index[i] for i in keep)
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = []
-                if isinstance(member, Job):
-                    labels[key] = _axis_labels(member, axes, keep)
-                else:
-                    pieces = (*member.labels, *("?" for _ in node.own))
-                    labels[key] = tuple(pieces[i] for i in keep)
-            group.append((member if isinstance(member, Job) else None, result))
-        out_fields = list(node.definition._outputs)
-        items: list[Element] = []
-        if node.combined:
-            for key, group in groups.items():
-                ok = all(r is not None and not r.errored for _, r in group)
-                lists = {
-                    f: [None if r is None or r.outputs is None else r.outputs[f] for _, r in group]
-                    for f in out_fields
-                }
-                sums = tuple(j.checksum for j, _ in group if j is not None)
-                items.append(Element(key, lists, labels[key], ok, sums))
-            if not groups and not keep:
-                items.append(Element((), {f: [] for f in out_fields}, (), True, ()))
-        else:
-            for key, group in groups.items():
-                job, r = group[0]
-                ok = r is not None and not r.errored and r.outputs is not None
-                sums = (job.checksum,) if job is not None else ()
-                # a failed workflow job keeps its partial outputs (its failed parts are None)
-                outs = r.outputs if r is not None else None
-                items.append(Element(key, outs, labels[key], ok, sums))
-        return NodeOutput(node=name, axes=tuple(axes[i] for i in keep), items=tuple(items))
+        members += [(self.member_index(name, s), (s, None)) for s in skipped]
+        members.sort(key=lambda m: m[0])
+        groups: dict[tuple[int, ...], list[Member]] = {}
+        for index, member in members:
+            groups.setdefault(node.state.out_key(index), []).append(member)
+        items = [self.element(name, key, group) for key, group in groups.items()]
+        if not groups and node.combined and not node.state.kept:
+            items.append(self.element(name, (), []))
+        return NodeOutput(node=name, axes=node.out_axes, items=tuple(items))
 
     def failed_output(self, name: str) -> NodeOutput:
         """The output of a node that could not be expanded at all: one failed element."""
         node = self.nodes[name]
-        n = len(node.out_axes)
-        return NodeOutput(
-            node=name,
-            axes=node.out_axes,
-            items=(Element((UNKNOWN,) * n, None, ("?",) * n, False, ()),),
-        )
+        unknown = tuple(tuple((f, "?") for f in ax.fields) for ax in node.out_axes)
+        element = Element((UNKNOWN,) * len(node.out_axes), None, unknown, False, ())
+        return NodeOutput(node=name, axes=node.out_axes, items=(element,))
 
     def outputs(self, node_outputs: Mapping[str, NodeOutput]) -> dict[str, Any]:
-        """The workflow's outputs from its nodes' outputs, shaped as DESIGN.md §3 says."""
+        """The workflow's outputs from its nodes' outputs, shaped as docs/design.md §3 says."""
         out: dict[str, Any] = {}
         for name, ref in self.outputs_spec.items():
-            if is_lazy(ref):
-                out[name] = node_outputs[ref.node].values(ref.field)
-            else:
-                out[name] = ref
+            out[name] = node_outputs[ref.node].values(ref.field) if is_lazy(ref) else ref
         return out
 
+    # -- elements -----------------------------------------------------------
+    def upstream_positions(self, name: str) -> list[tuple[str, tuple[int, ...]]]:
+        """Per upstream node, the positions of its output axes among ``name``'s inherited axes."""
+        found = self._positions.get(name)
+        if found is None:
+            node = self.nodes[name]
+            found = [(u, node.state.positions(self.nodes[u].out_axes)) for u in node.upstream]
+            self._positions[name] = found
+        return found
 
-def _axis_labels(job: Job, axes: Sequence[Axis], keep: Sequence[int]) -> tuple[str, ...]:
-    # The job's state label lists fields in axis order; pick the pieces of kept axes.
-    pieces = job.state_label.split(",") if job.state_label else []
-    out = []
-    pos = 0
-    spans = []
-    for ax in axes:
-        spans.append((pos, pos + len(ax.fields)))
-        pos += len(ax.fields)
-    for i in keep:
-        a, b = spans[i]
-        out.append(",".join(pieces[a:b]))
-    return tuple(out)
+    def upstream_key(self, name: str, upstream: str, index: Sequence[int]) -> tuple[int, ...]:
+        """The key of the ``upstream`` output element that the job or row at ``index`` reads."""
+        positions = self.nodes[name].state.positions(self.nodes[upstream].out_axes)
+        return tuple(index[p] for p in positions)
+
+    def out_key(self, name: str, index: Sequence[int]) -> tuple[int, ...]:
+        """The output element of ``name`` that the job at ``index`` belongs to."""
+        return self.nodes[name].state.out_key(index)
+
+    def member_index(self, name: str, member: Job | SkippedJob) -> tuple[int, ...]:
+        """A job's index; a skipped element's inherited index padded with UNKNOWN own indices."""
+        if isinstance(member, Job):
+            return member.index
+        return member.index + (UNKNOWN,) * len(self.nodes[name].own)
+
+    def static_indices(self, name: str) -> list[tuple[int, ...]] | None:
+        """Every job index of the node if known before anything runs, else None.
+
+        Known when each of its axes splits literal values of a node of this
+        graph (not an upstream output known only at run time).
+        """
+        lengths = []
+        for ax in self.nodes[name].axes:
+            owner = self.nodes.get(ax.node)
+            if owner is None or ax.parents:
+                return None
+            value = getattr(owner.definition, ax.fields[0])
+            if is_lazy(value):
+                return None
+            lengths.append(len(value))
+        return list(itertools.product(*(range(n) for n in lengths)))
+
+    def expand_row(
+        self, name: str, index: tuple[int, ...], upstream: Mapping[str, Element]
+    ) -> tuple[list[Job], list[SkippedJob]]:
+        """The jobs of one element of the node's inherited state (``index``).
+
+        ``upstream`` holds the one output element of each upstream node that
+        this row reads. If one of them failed, the row is skipped.
+        """
+        node = self.nodes[name]
+        axis_state: dict[int, State] = {}
+        for u, positions in self.upstream_positions(name):
+            for k, p in enumerate(positions):
+                axis_state[p] = upstream[u].state[k]
+        inherited: State = tuple(pair for p in range(len(node.inherited)) for pair in axis_state[p])
+        elements = [upstream[u] for u in node.upstream]
+        if not all(e.ok and e.outputs is not None for e in elements):
+            return [], [SkippedJob(name, inherited, "an input it needs failed", index)]
+        defn = node.definition
+        values = defn.input_values()
+        lazy = {f for f, v in values.items() if is_lazy(v)}
+        own_fields = {f for ax in node.own for f in ax.fields}
+        zipped = dict(node.zipped)
+        for field, ref in values.items():
+            if is_lazy(ref):
+                value = upstream[ref.node].outputs[ref.field]  # type: ignore[index]
+                if field not in own_fields and field not in zipped:
+                    value = _check_runtime(name, defn, field, value)
+                values[field] = value
+        for field, axis in zipped.items():
+            values[field] = values[field][index[node.inherited.index(axis)]]
+        sums = tuple(dict.fromkeys(s for e in elements for s in e.jobs))
+        identity = self._identity_of(name)
+        cls = type(defn)
+        kind = defn._kind
+        fields = list(defn._inputs)
+        jobs = []
+        for own_index, own_values in own_product(name, node.own, values):
+            job_values = dict(values)
+            state = list(inherited)
+            for ax, elems in zip(node.own, own_values):
+                for f, v in zip(ax.fields, elems):
+                    if f in lazy:
+                        v = _check_runtime(name, defn, f, v)
+                    job_values[f] = v
+                    state.append((f, render_value(v)))
+            state.extend((f, render_value(job_values[f])) for f in zipped)
+            checksum = job_checksum(identity, [job_values[f] for f in fields])
+            jobs.append(
+                Job(
+                    node=name,
+                    index=index + own_index,
+                    state=tuple(state),
+                    checksum=checksum,
+                    cache_dir=os.path.join(self.cache_root, job_dir_name(kind, checksum)),
+                    definition=_instance(cls, job_values),
+                    upstream=sums,
+                    readonly_caches=self.readonly_caches,
+                    resources=node.resources,
+                    environment=self.environment,
+                )
+            )
+        return jobs, []
+
+    def element(self, name: str, key: tuple[int, ...], members: Sequence[Member]) -> Element:
+        """The output element ``key`` of ``name`` from its member jobs (in index order).
+
+        A combining node gathers the members' outputs into lists; otherwise
+        the element is its single member's outputs.
+        """
+        node = self.nodes[name]
+        state = self._element_state(name, members[0][0]) if members else ()
+        if node.combined:
+            ok = all(isinstance(m, Job) and r is not None and not r.errored for m, r in members)
+            lists = {
+                f: [None if r is None or r.outputs is None else r.outputs[f] for _, r in members]
+                for f in node.definition._outputs
+            }
+            sums = tuple(m.checksum for m, _ in members if isinstance(m, Job))
+            return Element(key, lists, state, ok, sums)
+        member, r = members[0]
+        ok = r is not None and not r.errored and r.outputs is not None
+        sums = (member.checksum,) if isinstance(member, Job) else ()
+        # a failed workflow job keeps its partial outputs (its failed parts are None)
+        return Element(key, r.outputs if r is not None else None, state, ok, sums)
+
+    def _element_state(self, name: str, member: Job | SkippedJob) -> tuple[State, ...]:
+        node = self.nodes[name]
+        pairs = list(member.state)
+        if isinstance(member, SkippedJob):
+            pairs += [(f, "?") for ax in node.own for f in ax.fields]
+        spans = node.state.spans()
+        return tuple(tuple(pairs[a:b]) for a, b in (spans[i] for i in node.state.kept))
+
+    def _identity_of(self, name: str) -> str:
+        identity = self._identity.get(name)
+        if identity is None:
+            cls = type(self.nodes[name].definition)
+            identity = self._identity[name] = definition_identity(cls)
+        return identity
 
 
 def _check_runtime(node: str, defn: TaskDef, field: str, value: Any) -> Any:
@@ -383,79 +414,6 @@ def _instance(cls: type[TaskDef], values: dict[str, Any]) -> TaskDef:
     state["_splitter"] = None
     state["_combiner"] = ()
     return obj
-
-
-def _join(
-    node: Node, upstream: Mapping[str, NodeOutput]
-) -> Iterable[tuple[tuple[int, ...], tuple[str, ...], dict[str, dict[str, Any]], list[str], bool]]:
-    """Rows of the inherited state: natural join of the upstream outputs on shared axes.
-
-    Upstream nodes sharing an axis are aligned on it; independent axes give
-    their outer product, in the order of ``node.inherited`` (slowest first).
-    """
-    inherited = node.inherited
-    Row = tuple[dict[int, tuple[int, str]], dict[str, Any], list[str], bool]
-    rows: list[Row] = [({}, {}, [], True)]
-    assigned: set[int] = set()
-    for uname in node.upstream:
-        out = upstream[uname]
-        positions = [inherited.index(ax) for ax in out.axes]
-        shared = [k for k, p in enumerate(positions) if p in assigned]
-        by_key: dict[tuple[int, ...], list[Element]] = {}
-        for elem in out.items:
-            by_key.setdefault(tuple(elem.index[k] for k in shared), []).append(elem)
-        new_rows: list[Row] = []
-        for row, items, sums, ok in rows:
-            key = tuple(row[positions[k]][0] for k in shared)
-            for elem in by_key.get(key, ()):
-                new_row = dict(row)
-                for k, p in enumerate(positions):
-                    new_row[p] = (elem.index[k], elem.labels[k])
-                new_items = dict(items)
-                new_items[uname] = elem.outputs
-                new_rows.append(
-                    (
-                        new_row,
-                        new_items,
-                        [*sums, *elem.jobs],
-                        ok and elem.ok and elem.outputs is not None,
-                    )
-                )
-        rows = new_rows
-        assigned.update(positions)
-    for row, items, sums, ok in rows:
-        index = tuple(row[p][0] for p in range(len(inherited)))
-        labels = tuple(row[p][1] for p in range(len(inherited)) if row[p][1])
-        yield index, labels, items, sums, ok
-
-
-def _own_product(
-    node: Node, values: Mapping[str, Any]
-) -> Iterable[tuple[tuple[int, ...], list[tuple[Any, ...]]]]:
-    """Each combination of the node's own axes: (indices, per-axis element tuples)."""
-    per_axis: list[list[tuple[Any, ...]]] = []
-    for ax in node.own:
-        seqs = []
-        for f in ax.fields:
-            seq = values[f]
-            if not isinstance(seq, (list, tuple)) and not hasattr(seq, "__len__"):
-                raise StateError(
-                    f"{node.name}.{f}: split values must be a list, got {type(seq).__name__}"
-                )
-            seqs.append(list(seq))
-        lengths = {f: len(s) for f, s in zip(ax.fields, seqs)}
-        if len(set(lengths.values())) > 1:
-            raise StateError(
-                f"{node.name}: scalar splitter {ax.fields!r} needs equal lengths, got "
-                + ", ".join(f"{f}={n}" for f, n in lengths.items())
-            )
-        per_axis.append(list(zip(*seqs)) if seqs else [])
-    if not per_axis:
-        yield (), []
-        return
-    ranges = [range(len(p)) for p in per_axis]
-    for combo in itertools.product(*ranges):
-        yield combo, [per_axis[i][c] for i, c in enumerate(combo)]
 
 
 def _topological(nodes: dict[str, Node]) -> dict[str, Node]:
@@ -481,113 +439,14 @@ def _topological(nodes: dict[str, Node]) -> dict[str, Node]:
     return {n: nodes[n] for n in order}
 
 
-def node_state(name: str, defn: TaskDef, existing: Mapping[str, Any]) -> Node:
-    """Work out a node's state (axes, combine) from its definition and upstream nodes.
-
-    Raises at construction for bad splitters and combiners, unequal scalar
-    lengths, missing inputs, and combines that make no sense.
-    """
-    values = defn.input_values()
-    upstream = tuple(dict.fromkeys(v.node for v in values.values() if is_lazy(v)))
-    inherited: list[Axis] = []
-    for u in upstream:
-        for ax in existing[u].out_axes:
-            if ax not in inherited:
-                inherited.append(ax)
-    own: list[Axis] = []
-    zipped: list[tuple[str, Axis]] = []
-    if defn._splitter is not None:
-        for fields in parse_splitter(defn._splitter, name):
-            refs = [f for f in fields if f.startswith("_")]
-            own_fields = tuple(f for f in fields if not f.startswith("_"))
-            if not refs:
-                sources = [values[f] for f in own_fields if is_lazy(values[f])]
-                parents = {
-                    p for v in sources for a in existing[v.node].out_axes for p in (a, *a.parents)
-                }
-                own.append(Axis(name, own_fields, tuple(a for a in inherited if a in parents)))
-            elif len(fields) == 1:
-                _check_inherited_first(name, refs[0], own, existing, inherited)
-            else:
-                zipped.extend(_zip_inherited(name, refs, own_fields, fields, existing, inherited))
-    split_fields = {f for ax in own for f in ax.fields} | {f for f, _ in zipped}
-    for field, value in values.items():
-        if value is MISSING and field not in split_fields and defn._inputs[field].mandatory:
-            check_complete(defn, name)
-    for ax in own:
-        lengths = {f: len(values[f]) for f in ax.fields if not is_lazy(values[f])}
-        if len(ax.fields) > 1 and len(set(lengths.values())) > 1:
-            raise StateError(
-                f"{name}: scalar splitter {ax.fields!r} needs equal lengths, got "
-                + ", ".join(f"{f}={n}" for f, n in lengths.items())
-            )
-    all_axes = [*inherited, *own]
-    combined = resolve_combined(all_axes, defn._combiner, name, dict(zipped))
-    for ax in all_axes:
-        lost = [p for p in ax.parents if p in combined]
-        if lost and ax not in combined:
-            raise StateError(
-                f"{name}: cannot combine {lost[0].name} while keeping {ax.name}, "
-                f"which is split inside each element of {lost[0].name}"
-            )
-    return Node(
-        name=name,
-        definition=defn,
-        upstream=upstream,
-        inherited=tuple(inherited),
-        own=tuple(own),
-        combined=combined,
-        zipped=tuple(zipped),
-    )
-
-
-def _check_inherited_first(
-    name: str, ref: str, own: list[Axis], existing: Mapping[str, Any], inherited: list[Axis]
-) -> None:
-    """``["_Up", "b"]``: Pydra's explicit form of the default, inherited axes first."""
-    up = ref[1:]
-    if up not in existing or not any(a in inherited for a in existing[up].out_axes):
-        raise StateError(
-            f"{name}: splitter refers to {ref!r}, but this node inherits no state from "
-            f"{up!r} (connect one of its outputs)"
-        )
-    if own:
-        raise StateError(
-            f"{name}: {ref!r} must come first in an outer splitter: inherited axes always "
-            f"vary slowest (write [{ref!r}, ...])"
-        )
-
-
-def _zip_inherited(
-    name: str,
-    refs: list[str],
-    own_fields: tuple[str, ...],
-    fields: tuple[str, ...],
-    existing: Mapping[str, Any],
-    inherited: list[Axis],
-) -> list[tuple[str, Axis]]:
-    """``("_Up", "b")``: align own fields with the single axis inherited from ``Up``."""
-    if len(refs) > 1 or not own_fields:
-        raise StateError(
-            f"{name}: scalar splitter {fields!r} zips inherited states with each other; "
-            "inherited states are combined as an outer product"
-        )
-    up = refs[0][1:]
-    if up not in existing:
-        raise StateError(f"{name}: splitter refers to {refs[0]!r}, but there is no node {up!r}")
-    axes = [ax for ax in existing[up].out_axes if ax in inherited]
-    if not axes:
-        raise StateError(
-            f"{name}: splitter refers to {refs[0]!r}, but this node inherits no state from "
-            f"{up!r} (connect one of its outputs)"
-        )
-    if len(axes) != 1:
-        raise StateError(
-            f"{name}: scalar splitter {fields!r} has no meaning: {up} has "
-            f"{len(axes)} axes ({', '.join(a.name for a in axes)}), and a scalar splitter "
-            "aligns elements of one axis"
-        )
-    return [(f, axes[0]) for f in own_fields]
+def _groups(nodes: Mapping[str, Node]) -> dict[str, list[str]]:
+    """Each flattened nested workflow (a dotted name prefix) with the nodes inside it."""
+    groups: dict[str, list[str]] = {}
+    for name in nodes:
+        parts = name.split(".")
+        for depth in range(1, len(parts)):
+            groups.setdefault(".".join(parts[:depth]), []).append(name)
+    return groups
 
 
 def compile(
@@ -606,8 +465,6 @@ def compile(
     split workflow) becomes a graph of one node. ``environment`` is where
     shell jobs run (see :mod:`plait.environments`).
     """
-    from .cache import default_cache_root
-
     root = Path(cache_root) if cache_root is not None else default_cache_root()
     name = type(defn).__name__
     unsplit_workflow = (
@@ -618,12 +475,6 @@ def compile(
         construction = defn.construct()  # type: ignore[attr-defined]
         nodes = list(construction.nodes.values())
         return Graph(name, nodes, construction.outputs, root, readonly_caches, defn, environment)
-    node = node_state(name, defn, {})
-    outputs = {f: _lazy(name, f) for f in defn._outputs}
+    node = make_node(name, defn, {})
+    outputs = {f: LazyOut(node=name, field=f) for f in defn._outputs}
     return Graph(name, [node], outputs, root, readonly_caches, defn, environment)
-
-
-def _lazy(node: str, field: str) -> Any:
-    from .fields import LazyOut
-
-    return LazyOut(node=node, field=field)

@@ -17,8 +17,9 @@ the same value hashes the same in every process, on every host and under every
 
 Files and directories (fileformats ``FileSet`` objects) are hashed by content,
 through the persistent file-hash cache of :mod:`plait.filehash`. Functions are
-hashed by :func:`hash_function`: their code plus the values of the globals and
-closure variables they read.
+hashed by :func:`hash_function`: the syntax tree of their source (the same on
+every Python version) plus the values of the globals and closure variables
+they read.
 
 Extending to your own types
 ---------------------------
@@ -40,7 +41,9 @@ overridden; register subclasses instead.
 
 from __future__ import annotations
 
+import ast
 import functools
+import linecache
 import logging
 import operator
 import os
@@ -68,7 +71,7 @@ __all__ = [
 
 #: Version of the byte representation. Bump it whenever the bytes produced for
 #: any value change, so old cache entries are not taken for new ones.
-HASH_FORMAT_VERSION: int = 1
+HASH_FORMAT_VERSION: int = 2
 
 #: Bytes of digest used for hex object hashes, dict-key/set-element ordering and
 #: function identities (128 bits).
@@ -238,7 +241,7 @@ _CONTAINERS: dict[type, Callable[[Any, bytearray, blake3], None]] = {
 def _encode(obj: object) -> bytes:
     """The whole bytes_repr stream of one value as bytes (for small values)."""
     if type(obj) is str:
-        raw = obj.encode("utf-8", "surrogatepass")  # type: ignore[attr-defined]
+        raw = obj.encode("utf-8", "surrogatepass")
         return b"s" + _pack_Q(len(raw)) + raw
     enc = _SCALARS.get(type(obj))
     if enc is not None:
@@ -333,7 +336,7 @@ def _special_subclass_repr(obj: Any) -> Iterator[bytes] | None:
         return _enum_repr(obj)
     if type(obj).__module__ == "numpy":
         _register_lazy_handlers()  # numpy scalars subclassing float, str, ...
-        return bytes_repr.dispatch(type(obj))(obj)  # type: ignore[no-any-return]
+        return bytes_repr.dispatch(type(obj))(obj)
     return None
 
 
@@ -555,7 +558,7 @@ def _register_numpy() -> None:
             return
         data = np.ascontiguousarray(obj).reshape(-1).view(np.uint8)
         yield _pack_Q(data.nbytes)
-        yield memoryview(data) if data.nbytes else b""  # type: ignore[misc,arg-type]
+        yield memoryview(data) if data.nbytes else b""  # type: ignore[misc]
 
     @bytes_repr.register(np.generic)
     def _numpy_scalar_repr(obj: Any) -> Iterator[bytes]:
@@ -655,8 +658,12 @@ def _function_ident(func: Any) -> bytes:
 def hash_function(func: Callable[..., Any]) -> bytes:
     """16-byte identity of a Python function that changes whenever its behaviour can.
 
-    It covers the module and qualified name; the code (bytecode, constants,
-    names, argument layout, nested code objects); default values; the values
+    It covers the module and qualified name; the code, as the syntax tree of
+    its source without docstrings, comments, positions or its own decorators
+    (the same on Python 3.11-3.13), or as bytecode when the source cannot be
+    found or no longer matches the running code (``exec``, a REPL, a file
+    edited since import: then the identity differs between Python versions);
+    default values; the values
     of the globals the function and its nested code read (looked up in
     ``func.__globals__``); and the values of its closure cells. Modules hash
     as their name; functions of the user's code are hashed the same way,
@@ -694,7 +701,7 @@ def hash_function(func: Callable[..., Any]) -> bytes:
 
 def _hash_user_function(func: types.FunctionType) -> bytes:
     name = f"{func.__module__}.{func.__qualname__}"
-    code_digest, global_names = _code_info(func.__code__)
+    code_digest, global_names = _code_info(func)
     h = blake3()
     buf = bytearray(b"fn" + _enc_str(name) + code_digest)
 
@@ -731,12 +738,22 @@ def _hash_user_function(func: types.FunctionType) -> bytes:
     return h.digest(_DIGEST_LEN)
 
 
-def _code_info(code: types.CodeType) -> tuple[bytes, tuple[str, ...]]:
-    """Digest of a code object and the sorted global names it (and nested code) reads."""
+def _code_info(func: types.FunctionType) -> tuple[bytes, tuple[str, ...]]:
+    """Digest of a function's code and the sorted global names it (and nested code) reads.
+
+    The digest is of the function's source as a syntax tree (docstrings
+    removed, see :func:`_source_digest`) when the source can be found and
+    still compiles to the running code; otherwise of its bytecode, which
+    differs between Python versions. The global names come from the code's
+    ``LOAD_GLOBAL``/``LOAD_NAME`` instructions: Python's own scoping, and the
+    same names on every version.
+    """
+    code = func.__code__
     cached = _code_cache.get(code)
     if cached is None:
         names: set[str] = set()
-        digest = _code_digest(code, names)
+        bytecode = _code_digest(code, names)
+        digest = _source_digest(func, bytecode) or b"bytecode" + bytecode
         cached = (digest, tuple(sorted(names)))
         _code_cache[code] = cached
     return cached
@@ -772,3 +789,134 @@ def _code_digest(code: types.CodeType, global_names: set[str]) -> bytes:
             _feed(const, buf, h)
     h.update(buf)
     return h.digest(_DIGEST_LEN)
+
+
+# --------------------------------------------------------------------------
+# Function identity from source: the same on every Python version
+# --------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _module_source(filename: str, text: str) -> _SourceIndex | None:
+    """The syntax tree and compiled code of one source file, indexed by definition line."""
+    try:
+        tree = ast.parse(text, filename)
+        module = compile(tree, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return None
+    nodes: dict[tuple[int, str], list[Any]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            first = min([d.lineno for d in node.decorator_list] + [node.lineno])
+            nodes.setdefault((first, node.name), []).append(node)
+        elif isinstance(node, ast.Lambda):
+            nodes.setdefault((node.lineno, "<lambda>"), []).append(node)
+    codes: dict[tuple[int, str], list[types.CodeType]] = {}
+    stack = [module]
+    while stack:
+        for const in stack.pop().co_consts:
+            if isinstance(const, types.CodeType):
+                codes.setdefault((const.co_firstlineno, const.co_qualname), []).append(const)
+                stack.append(const)
+    return _SourceIndex(nodes, codes)
+
+
+class _SourceIndex:
+    """Definitions of one source file: syntax nodes by (first line, name), code by
+    (first line, qualified name)."""
+
+    def __init__(
+        self,
+        nodes: dict[tuple[int, str], list[Any]],
+        codes: dict[tuple[int, str], list[types.CodeType]],
+    ) -> None:
+        self.nodes = nodes
+        self.codes = codes
+
+
+def _source_digest(func: types.FunctionType, bytecode: bytes) -> bytes | None:
+    """Digest of the function's normalised syntax tree, or None when it cannot be trusted.
+
+    The function's file is read through :mod:`linecache` (so notebook cells
+    work too), parsed and compiled whole (the compiler's choices depend on
+    the module, e.g. on which names are imports); the function's syntax tree
+    is used only if the code compiled from it has the same bytecode digest as
+    the running function. Code made by ``exec`` or typed in a REPL, a file
+    edited since it was imported, and two lambdas on one line fall back to
+    the bytecode digest, which differs between Python versions.
+    """
+    code = func.__code__
+    filename = code.co_filename
+    linecache.checkcache(filename)
+    text = "".join(linecache.getlines(filename, func.__globals__))
+    index = _module_source(filename, text) if text else None
+    if index is None:
+        return None
+    nodes = index.nodes.get((code.co_firstlineno, code.co_name), [])
+    compiled = index.codes.get((code.co_firstlineno, code.co_qualname), [])
+    if len(nodes) != 1 or len(compiled) != 1 or _code_digest(compiled[0], set()) != bytecode:
+        return None
+    buf = bytearray(b"ast")
+    _ast_bytes(nodes[0], buf, top=True)
+    return blake3(buf).digest(_DIGEST_LEN)
+
+
+def _ast_bytes(node: Any, buf: bytearray, top: bool = False) -> None:
+    """A syntax tree as bytes, the same on Python 3.11-3.13.
+
+    Node type names and field names, no positions; fields that are None or
+    empty are left out, so fields that newer versions add with an empty
+    default (``type_params`` in 3.12) do not change the bytes. Docstrings of
+    functions and classes are left out, and so are the decorators of the
+    top node (``@python.define(...)`` is not the function's behaviour).
+    """
+    if isinstance(node, ast.AST):
+        buf += b"("
+        buf += _enc_str(type(node).__name__)
+        for field in node._fields:
+            value: Any = getattr(node, field, None)
+            if field == "body" and isinstance(node, _DOC_OWNERS) and _has_docstring(value):
+                value = value[1:]
+            elif field == "values" and isinstance(node, ast.JoinedStr):
+                value = _fstring_parts(value)
+            if value is None or (isinstance(value, list) and not value):
+                continue
+            if field == "type_comment" or (top and field == "decorator_list"):
+                continue
+            buf += _enc_str(field)
+            _ast_bytes(value, buf)
+        buf += b")"
+    elif isinstance(node, list):
+        buf += b"[" + _pack_Q(len(node))
+        for item in node:
+            _ast_bytes(item, buf)
+    else:  # constants and identifiers
+        buf += _encode(node)
+
+
+def _fstring_parts(values: list[Any]) -> list[Any]:
+    """The parts of an f-string with empty literals dropped and adjacent ones joined
+    (3.12.1 adds an empty literal at the end of some format specs)."""
+    parts: list[Any] = []
+    for part in values:
+        text = part.value if isinstance(part, ast.Constant) else None
+        if isinstance(text, str):
+            if not text:
+                continue
+            if parts and isinstance(parts[-1], ast.Constant):
+                parts[-1] = ast.Constant(str(parts[-1].value) + text)
+                continue
+        parts.append(part)
+    return parts
+
+
+_DOC_OWNERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _has_docstring(body: list[Any]) -> bool:
+    return (
+        bool(body)
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    )

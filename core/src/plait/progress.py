@@ -106,9 +106,7 @@ class ProgressCounts:
                 counts.cached += 1
             elif status == "skipped":
                 counts.skipped += 1
-            total = getattr(event, "total", None)
-            if isinstance(total, int):
-                counts.total = total
+            # event.total counts the whole run; a node's total comes from the graph
 
     def finish(self) -> None:
         """The run ended: every node's total is what it reached."""

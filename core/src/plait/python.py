@@ -134,7 +134,7 @@ def _build(
         raise DefinitionError(f"python.define needs a function, got {func!r}")
     task = name or func.__name__
     inputs, out_fields = function_fields(func, task, outputs)
-    cls: type[PythonDef] = make_definition_class(  # type: ignore[assignment]
+    cls = make_definition_class(
         task,
         PythonDef,
         inputs,

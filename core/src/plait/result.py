@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from .errors import JobFailedError
+from .errors import JobFailedError, failure_report
 
 
 @attrs.frozen
@@ -68,6 +68,22 @@ class Result:
     cached: bool = False
     skipped: tuple[str, ...] = ()
 
+    @classmethod
+    def failure(
+        cls, error: BaseException | str, label: str, cache_dir: str | os.PathLike[str] | None = None
+    ) -> Result:
+        """An errored Result for a failure outside the task's own code.
+
+        For hosts: a job whose process died, whose host task was lost, or that
+        can never be placed. ``error`` is the exception, or a message (recorded
+        as a ``RuntimeError``).
+        """
+        if isinstance(error, str):
+            info = ErrorInfo(type="RuntimeError", message=error, traceback=error, job=label)
+        else:
+            info = ErrorInfo.from_exception(error, label)
+        return cls(outputs=None, cache_dir=cache_dir, errored=True, errors=(info,))
+
     @property
     def cache_dir(self) -> Path | None:
         """The job's cache directory (for a submission: its single job's, else None)."""
@@ -75,21 +91,5 @@ class Result:
 
     def raise_for_errors(self) -> None:
         """Raise one JobFailedError listing the failed and skipped jobs, if any failed."""
-        if not self.errored:
-            return
-        lines = [f"{len(self.errors)} job(s) failed"]
-        if self.skipped:
-            lines[0] += f", {len(self.skipped)} skipped because of them"
-        for err in self.errors[:10]:
-            where = f"{err.job}: " if err.job else ""
-            record = f" (record: {err.record})" if err.record else ""
-            lines.append(f"- {where}{err.type}: {err.message}{record}")
-        if len(self.errors) > 10:
-            lines.append(f"- ... and {len(self.errors) - 10} more")
-        if self.skipped:
-            shown = ", ".join(self.skipped[:10])
-            more = f" ... and {len(self.skipped) - 10} more" if len(self.skipped) > 10 else ""
-            lines.append(f"skipped: {shown}{more}")
-        if self.errors:
-            lines.append("first traceback:\n" + self.errors[0].traceback.rstrip())
-        raise JobFailedError("\n".join(lines))
+        if self.errored:
+            raise JobFailedError(failure_report(self.errors, self.skipped))

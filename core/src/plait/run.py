@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING
 
 from .cache import ERROR_FILE, JobLock, clear_job_dir, load_cached, load_result, save_error
+from .errors import GraphError
 from .result import ErrorInfo, Result, Runtime
 
 if TYPE_CHECKING:
@@ -25,8 +26,11 @@ def run_job(job: Job) -> Result:
     processes asking for the same job at once: one runs it, the other waits
     for it and reuses the result. A task's own failure is returned as a
     Result with ``errored=True`` (and recorded in ``error.json``), never
-    raised, and never cached as a success. A workflow job (a nested
-    workflow) is run here, in-process, on the debug worker.
+    raised, and never cached as a success.
+
+    This module is a leaf: it runs task jobs (python, shell) only. A job of a
+    nested workflow that could not be flattened into the host's graph is run
+    by :func:`plait.run_workflow_job` (or expanded by the driver).
     """
     cached = load_cached(job.cache_dir, job.readonly_caches)
     if cached is not None:
@@ -41,7 +45,11 @@ def execute_job(job: Job) -> Result:
     whose driver has done it); still safe if another process races for it.
     """
     if job.kind == "workflow":
-        return _run_workflow_job(job)
+        raise GraphError(
+            f"{job.label}: a nested workflow job is not run by run_job; expand it into the "
+            "host's graph (plait.compile flattens nested workflows) or call "
+            "plait.run_workflow_job"
+        )
     try:
         os.mkdir(job.cache_dir)
         fresh = True
@@ -100,20 +108,3 @@ def _runtime(wall0: float, cpu0: float, children0: resource.struct_rusage | None
         cpu=time.process_time() - cpu0 + child_cpu,
         peak_rss=rss_kb * 1024,
     )
-
-
-def _run_workflow_job(job: Job) -> Result:
-    from .driver import Driver
-    from .graph import compile
-    from .workers.debug import DebugWorker
-
-    root = os.path.dirname(job.cache_dir)
-    graph = compile(
-        job.definition,
-        cache_root=root,
-        readonly_caches=job.readonly_caches,
-        environment=job.environment,
-    )
-    with DebugWorker() as worker:
-        outcome = Driver(worker).run(graph)
-    return outcome.as_job_result(job)

@@ -361,7 +361,7 @@ def define(
     outputs["stdout"] = Field("stdout", str)
     outputs["stderr"] = Field("stderr", str)
     outputs["return_code"] = Field("return_code", int)
-    return make_definition_class(  # type: ignore[return-value]
+    return make_definition_class(
         task,
         ShellDef,
         inputs,

@@ -16,7 +16,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .definition import TaskDef
+from .cache import job_dir_name
+from .definition import TaskDef, install_runner
 from .driver import Driver, Progress
 from .graph import compile
 from .hooks import TaskHooks
@@ -81,9 +82,9 @@ class Submitter:
         out = outcome.node_outputs[node.name]
         cache_dir = None
         if not node.axes and out.items and out.items[0].jobs:
-            cache_dir = Path(graph.cache_root) / f"{node.kind}-{out.items[0].jobs[0]}"
+            cache_dir = Path(graph.cache_root) / job_dir_name(node.kind, out.items[0].jobs[0])
         result = Result(
-            outputs=type(defn)._outputs_class(**outcome.outputs),
+            outputs=type(defn).outputs_from(outcome.outputs),
             cache_dir=cache_dir,
             errored=outcome.errored,
             errors=tuple(outcome.errors),
@@ -93,6 +94,7 @@ class Submitter:
                 peak_rss=outcome.runtime.peak_rss,
             ),
             skipped=tuple(outcome.skipped),
+            cached=outcome.cached,
         )
         self.hooks.post_run(result)
         return result
@@ -112,3 +114,11 @@ class Submitter:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _run_definition(defn: TaskDef, worker: Any, kwargs: dict[str, Any]) -> Result:
+    with Submitter(worker=worker, **kwargs) as sub:
+        return sub(defn)
+
+
+install_runner(_run_definition)

@@ -120,12 +120,12 @@ def _check_fileset(value: Any, tp: type) -> Any:
         return value
     if isinstance(value, (str, PurePath)):
         try:
-            return tp(value)  # type: ignore[call-arg]
+            return tp(value)
         except Exception as e:  # fileformats raises several kinds
             raise TypeError(f"expected {type_name(tp)}: {str(e).splitlines()[0]}") from None
     if is_fileset_type(type(value)):
         try:
-            return tp(value.fspaths)  # type: ignore[call-arg]
+            return tp(value.fspaths)
         except Exception as e:
             raise TypeError(
                 f"expected {type_name(tp)}, got {type_name(type(value))}: {str(e).splitlines()[0]}"

@@ -17,22 +17,22 @@ attributes are lazy references to the node's outputs.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, overload
+from typing import Any, ClassVar, overload
 
 import attrs
 
 from .definition import TaskDef, make_definition_class
 from .errors import DefinitionError, GraphError, InputError
-from .fields import MISSING, LazyOut, is_lazy
+from .fields import LazyOut, is_lazy
 from .hashing import hash_function
+from .node import Node, check_complete, make_node
 from .python import function_fields
 from .resources import Resources, make_resources
+from .state import Splitter
 from .typecheck import compatible, type_name
-
-if TYPE_CHECKING:
-    from .graph import Node
 
 __all__ = ["NodeHandle", "WorkflowDef", "add", "define"]
 
@@ -96,6 +96,27 @@ class NodeHandle:
         return f"<node {self._spec.name}: {self._spec.definition!r}>"
 
 
+class _InlinedHandle:
+    """What ``workflow.add`` returns for a flattened nested workflow: its output bindings."""
+
+    def __init__(self, name: str, wf: WorkflowDef, outputs: Mapping[str, Any]) -> None:
+        self.name = name
+        self._wf = wf
+        self._outputs = dict(outputs)
+
+    def __getattr__(self, field: str) -> Any:
+        if field.startswith("_"):
+            raise AttributeError(field)
+        if field not in self._outputs:
+            raise GraphError(
+                f"{self.name}: no output {field!r} (outputs: {', '.join(self._outputs) or 'none'})"
+            )
+        return self._outputs[field]
+
+    def __repr__(self) -> str:
+        return f"<nested workflow {self.name}: {self._wf!r}>"
+
+
 _local = threading.local()
 
 
@@ -107,34 +128,103 @@ def _stack() -> list[_Builder]:
 
 
 class _Builder:
-    def __init__(self, workflow: str) -> None:
+    """Records the nodes one call of a workflow constructor adds.
+
+    A nested workflow added without split or combine is flattened: its
+    constructor runs here with the outer connections as its inputs, in a
+    child builder whose nodes are named ``<node>.<inner>``; the handle it
+    returns reads the nested workflow's outputs from its inner nodes.
+    """
+
+    def __init__(
+        self, workflow: str, prefix: str = "", outer: Mapping[str, Node] | None = None
+    ) -> None:
         self.workflow = workflow
+        self.prefix = prefix
+        self.outer: Mapping[str, Node] = outer or {}
         self.nodes: dict[str, Node] = {}
+        self.local: dict[str, str] = {}  # name given in this constructor -> node name
 
-    def add(self, defn: TaskDef, name: str | None, resources: Resources | None) -> NodeHandle:
-        from .graph import node_state
-
+    def add(self, defn: TaskDef, name: str | None, resources: Resources | None) -> Any:
         if not isinstance(defn, TaskDef):
             raise GraphError(
                 f"{self.workflow}: workflow.add() takes a task definition instance, got {defn!r}"
             )
-        name = name or type(defn).__name__
-        if name in self.nodes:
+        local = name or type(defn).__name__
+        if local in self.local:
             raise GraphError(
-                f"{self.workflow}: a node named {name!r} already exists; "
+                f"{self.workflow}: a node named {local!r} already exists; "
                 f"pass workflow.add(..., name='another_name')"
             )
+        full = self.prefix + local
         for field, value in defn.input_values().items():
-            if is_lazy(value) and value.node not in self.nodes:
+            if is_lazy(value) and value.node not in self.nodes and value.node not in self.outer:
                 raise GraphError(
-                    f"{self.workflow}.{name}.{field}: refers to {value!r}, which is not a "
+                    f"{self.workflow}.{local}.{field}: refers to {value!r}, which is not a "
                     "node of this workflow"
                 )
-        spec = node_state(name, defn, self.nodes)
-        if resources:
-            spec = attrs.evolve(spec, requested=resources)
-        self.nodes[name] = spec
+        defn = self._qualified(defn)
+        if isinstance(defn, WorkflowDef) and defn._splitter is None and not defn._combiner:
+            inlined = self._inline(defn, full)
+            if inlined is not None:
+                self.local[local] = full
+                return inlined
+        spec = make_node(full, defn, {**self.outer, **self.nodes}, resources or None)
+        self.nodes[full] = spec
+        self.local[local] = full
         return NodeHandle(spec)
+
+    def _qualified(self, defn: TaskDef) -> TaskDef:
+        """``defn`` with combiner and splitter names of this constructor's nodes prefixed."""
+        if not self.prefix:
+            return defn
+
+        def combined(name: str) -> str:
+            owner, dot, field = name.rpartition(".")
+            return f"{self.local[owner]}.{field}" if dot and owner in self.local else name
+
+        def split(name: str) -> str:
+            return "_" + self.local[name[1:]] if name[1:] in self.local else name
+
+        combiner = tuple(combined(c) for c in defn._combiner)
+        splitter = defn._splitter
+        if splitter is not None:
+            splitter = Splitter(tuple(tuple(split(f) for f in ax) for ax in splitter.axes))
+        if combiner == defn._combiner and splitter == defn._splitter:
+            return defn
+        new = copy.copy(defn)
+        object.__setattr__(new, "_combiner", combiner)
+        object.__setattr__(new, "_splitter", splitter)
+        return new
+
+    def _inline(self, wf: WorkflowDef, full: str) -> _InlinedHandle | None:
+        """Flatten nested workflow ``wf`` as ``full.*`` nodes, or None if it must stay one node.
+
+        It stays one node when its constructor needs the values of inputs that
+        are connections (they are known only at run time) or when an output
+        still has an axis split inside it (such an output is gathered into one
+        list per nested run, which only a nested run can do).
+        """
+        values = wf.input_values()
+        check_complete(wf, full)
+        connected = any(is_lazy(v) for v in values.values())
+        child = _Builder(type(wf).__name__, prefix=full + ".", outer={**self.outer, **self.nodes})
+        _stack().append(child)
+        try:
+            returned = type(wf)._constructor(**values)
+            construction = child.finish(wf, returned)
+        except Exception:
+            if not connected:
+                raise
+            return None  # the constructor needs values: a workflow node expanded at run time
+        finally:
+            _stack().pop()
+        for ref in construction.outputs.values():
+            if is_lazy(ref) and ref.node in child.nodes:
+                if any(ax.node.startswith(child.prefix) for ax in child.nodes[ref.node].out_axes):
+                    return None
+        self.nodes.update(child.nodes)
+        return _InlinedHandle(full, wf, construction.outputs)
 
     def finish(self, wf: WorkflowDef, returned: Any) -> Construction:
         names = list(wf._outputs)
@@ -155,10 +245,12 @@ class _Builder:
                     f"outputs, e.g. {value.name}.out"
                 )
             if is_lazy(value):
-                if value.node not in self.nodes:
+                if value.node not in self.nodes and value.node not in self.outer:
                     raise GraphError(f"{self.workflow}: output {out_name!r} refers to {value!r}")
                 given = value.type
-                if self.nodes[value.node].out_axes:  # gathered into one list at the output
+                node = self.nodes.get(value.node) or self.outer[value.node]
+                if any(ax.node.startswith(self.prefix) for ax in node.out_axes):
+                    # axes split in this workflow are gathered into one list at the output
                     given = list[given]  # type: ignore[valid-type]
                 declared = wf._outputs[out_name].type
                 if not compatible(given, declared):
@@ -216,7 +308,7 @@ def define(
     def wrap(f: Callable[..., Any]) -> type[WorkflowDef]:
         task = name or f.__name__
         inputs, out_fields = function_fields(f, task, outputs)
-        cls: type[WorkflowDef] = make_definition_class(  # type: ignore[assignment]
+        cls = make_definition_class(
             task,
             WorkflowDef,
             inputs,
@@ -229,16 +321,3 @@ def define(
         return cls
 
     return wrap(func) if func is not None else wrap
-
-
-def missing_inputs(defn: TaskDef) -> list[str]:
-    """Names of mandatory inputs that have no value."""
-    return [n for n, f in defn._inputs.items() if f.mandatory and getattr(defn, n) is MISSING]
-
-
-def check_complete(defn: TaskDef, where: str) -> None:
-    """Raise InputError naming the task and fields if mandatory inputs are missing."""
-    missing = missing_inputs(defn)
-    if missing:
-        fields = ", ".join(f"{m} ({defn._inputs[m].type!r})" for m in missing)
-        raise InputError(f"{where}: missing mandatory input(s): {fields}")

@@ -29,6 +29,7 @@ import cloudpickle
 
 from plait import Job, NodeOutput, Result, SkippedJob, load_result
 from plait.cache import load_cached, load_error
+from plait.labels import render_label
 
 #: the folder of cache_root where plait-airflow keeps its references
 STORE_DIR = ".plait-airflow"
@@ -155,8 +156,7 @@ def describe_failures(outputs: Sequence[NodeOutput], cache_root: str, kinds: dic
         for elem in out.items:
             if elem.ok:
                 continue
-            label = ",".join(x for x in elem.labels if x)
-            where = f"{out.node}[{label}]" if label else out.node
+            where = render_label(out.node, tuple(p for axis in elem.state for p in axis))
             message = "skipped: an input it needs failed"
             for checksum in elem.jobs:
                 job_dir = os.path.join(cache_root, f"{kinds[out.node]}-{checksum}")

@@ -123,11 +123,16 @@ def store_output(wf: CompiledWorkflow, out: NodeOutput) -> dict[str, Any]:
     return {"node": out.node, "output": ref, "elements": len(out.items), "failed": failed}
 
 
+def _run(job: Job) -> Result:
+    # a split workflow's elements stay workflow jobs: driven inside this task
+    return plait.run_workflow_job(job) if job.kind == "workflow" else plait.run_job(job)
+
+
 def run_jobs(jobs: Sequence[Job]) -> list[Result]:
     """Run jobs through the cache, one after another; raise if any failed (after all ran)."""
     results = []
     for job in jobs:
-        result = plait.run_job(job)
+        result = _run(job)
         how = "cached" if result.cached else ("failed" if result.errored else "ran")
         logger.info("%s %s in %s", job.label, how, job.cache_dir)
         results.append(result)
@@ -171,7 +176,7 @@ class NodeOperator(_PlaitTask):
                 "return_value", store_output(wf, graph.failed_output(self.node))
             )
             raise AirflowFailException(f"{self.node}: {exc}") from exc
-        results = [plait.run_job(job) for job in jobs]
+        results = [_run(job) for job in jobs]
         for job, result in zip(jobs, results):
             how = "cached" if result.cached else ("failed" if result.errored else "ran")
             logger.info("%s %s in %s", job.label, how, job.cache_dir)

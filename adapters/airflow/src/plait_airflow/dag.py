@@ -40,6 +40,7 @@ anyway: build the definition from constants, not from the clock).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -117,41 +118,69 @@ def to_dag(
     register(wf)
     with dag:
         out_tasks: dict[str, BaseOperator] = {}
+        groups: dict[str, TaskGroup] = {}
         for name, node in graph.nodes.items():
             opts = dict(options.get(name, {}))
             ups = [out_tasks[u] for u in node.upstream]
-            if not node.is_split:
-                task = NodeOperator(task_id=name, workflow=wf.key, node=name, **opts)
-                for up in ups:
-                    up >> task
-                out_tasks[name] = task
-                wf.output_tasks[name] = task.task_id
-                continue
-            with TaskGroup(group_id=name):
-                mapped: Any
-                expand = None
-                if node.upstream:
-                    expand = ExpandOperator(task_id="expand", workflow=wf.key, node=name)
-                    for up in ups:
-                        up >> expand
-                    mapped = expand.output
-                    wf.expand_tasks[name] = expand.task_id
-                else:
-                    mapped = job_refs(wf.static_jobs(name), None)
-                opts.setdefault("map_index_template", MAP_INDEX_TEMPLATE)
-                run = RunOperator.partial(task_id="run", workflow=wf.key, node=name, **opts).expand(
-                    job_ref=mapped
-                )
-                collect = CollectOperator(task_id="collect", workflow=wf.key, node=name)
-                run >> collect
-                if expand is not None:
-                    expand >> collect
-            out_tasks[name] = collect
-            wf.output_tasks[name] = collect.task_id
+            prefix, _, local = name.rpartition(".")
+            with contextlib.ExitStack() as nested:
+                if prefix:  # a node of a flattened nested workflow: inside its TaskGroup
+                    nested.enter_context(_nested_group(groups, prefix))
+                out_tasks[name] = _node_tasks(wf, name, local, node, ups, opts)
+            wf.output_tasks[name] = out_tasks[name].task_id
+
         final = OutputsOperator(task_id=outputs_task_id, workflow=wf.key)
         for out_task in out_tasks.values():
             out_task >> final
     return dag
+
+
+def _nested_group(groups: dict[str, TaskGroup], prefix: str) -> TaskGroup:
+    """The TaskGroup of flattened nested workflow ``prefix`` (``Outer.Inner``), made once."""
+    group = groups.get(prefix)
+    if group is None:
+        parent, _, local = prefix.rpartition(".")
+        group = TaskGroup(
+            group_id=local, parent_group=_nested_group(groups, parent) if parent else None
+        )
+        groups[prefix] = group
+    return group
+
+
+def _node_tasks(
+    wf: CompiledWorkflow,
+    name: str,
+    local: str,
+    node: Any,
+    ups: list[BaseOperator],
+    opts: dict[str, Any],
+) -> BaseOperator:
+    """The tasks of one node; returns the one downstream tasks read its output from."""
+    if not node.is_split:
+        task = NodeOperator(task_id=local, workflow=wf.key, node=name, **opts)
+        for up in ups:
+            up >> task
+        return task
+    with TaskGroup(group_id=local):
+        mapped: Any
+        expand = None
+        if node.upstream:
+            expand = ExpandOperator(task_id="expand", workflow=wf.key, node=name)
+            for up in ups:
+                up >> expand
+            mapped = expand.output
+            wf.expand_tasks[name] = expand.task_id
+        else:
+            mapped = job_refs(wf.static_jobs(name), None)
+        opts.setdefault("map_index_template", MAP_INDEX_TEMPLATE)
+        run = RunOperator.partial(task_id="run", workflow=wf.key, node=name, **opts).expand(
+            job_ref=mapped
+        )
+        collect = CollectOperator(task_id="collect", workflow=wf.key, node=name)
+        run >> collect
+        if expand is not None:
+            expand >> collect
+    return collect
 
 
 def _workflow_job(

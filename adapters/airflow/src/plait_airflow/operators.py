@@ -37,7 +37,7 @@ import plait
 from plait import PlaitError, TaskDef
 from plait.cache import default_cache_root
 from plait.fields import MISSING
-from plait.state import parse_splitter, short_repr
+from plait.labels import render_state, render_value
 
 from . import _store
 from ._tasks import run_jobs
@@ -97,7 +97,7 @@ class PlaitOperator(BaseOperator):
     @property
     def state_label(self) -> str:
         """``p=3``: the inputs given through ``inputs``, shortened (the map index label)."""
-        return ",".join(f"{k}={short_repr(v)}" for k, v in self.inputs.items())
+        return render_state(tuple((k, render_value(v)) for k, v in self.inputs.items()))
 
     def resolved_definition(self) -> TaskDef:
         """The definition with ``inputs`` applied (references into the cache resolved)."""
@@ -106,11 +106,7 @@ class PlaitOperator(BaseOperator):
             return defn
         root = self.cache_root or str(default_cache_root())
         values = {k: _store.from_xcom(v, root) for k, v in self.inputs.items()}
-        split = (
-            {f for ax in parse_splitter(defn._splitter, type(defn).__name__) for f in ax}
-            if defn._splitter is not None
-            else set()
-        )
+        split = set(defn._splitter.fields) if defn._splitter is not None else set()
         clash = split & set(values)
         if clash:
             raise AirflowException(

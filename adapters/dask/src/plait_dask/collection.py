@@ -33,11 +33,22 @@ import attrs
 from dask.base import tokenize
 from dask.delayed import Delayed
 
-from plait import Graph, Job, NodeOutput, SkippedJob, TaskDef, compile, hash_object, run_job
+from plait import (
+    Graph,
+    Job,
+    NodeOutput,
+    SkippedJob,
+    TaskDef,
+    compile,
+    hash_object,
+    run_job,
+    run_workflow_job,
+)
 from plait.errors import StateError
 from plait.fields import is_lazy
+from plait.labels import render_value as short_repr
 from plait.result import ErrorInfo, Result
-from plait.state import Axis, short_repr
+from plait.state import Axis
 
 from .keys import dask_key
 
@@ -174,7 +185,8 @@ def _static_states(
 
 # -- tasks --------------------------------------------------------------------
 def _run_static(job: Job) -> Result:
-    return run_job(job)
+    # a split workflow's elements stay workflow jobs: driven in this Dask task
+    return run_workflow_job(job) if job.kind == "workflow" else run_job(job)
 
 
 def _expand(graph: Graph, name: str, *upstream: _Collected) -> _Expanded:
@@ -186,7 +198,7 @@ def _expand(graph: Graph, name: str, *upstream: _Collected) -> _Expanded:
 
 def _run_indexed(expanded: _Expanded, index: tuple[int, ...]) -> Result | None:
     job = expanded.jobs.get(tuple(index))
-    return None if job is None else run_job(job)
+    return None if job is None else _run_static(job)
 
 
 def _collect(
@@ -201,7 +213,7 @@ def _collect(
     ordered: list[Result] = []
     for job in jobs:
         result = by_index.get(job.index)
-        ordered.append(result if result is not None else run_job(job))
+        ordered.append(result if result is not None else _run_static(job))
     out = graph.collect(name, jobs, ordered, expanded.skipped)
     errors = tuple(
         attrs.evolve(e, job=e.job or job.label)
