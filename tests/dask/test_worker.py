@@ -9,7 +9,7 @@ import pytest
 from dask.utils import key_split
 from dask_tasks import BlobLength, BlobLengths, Powers, TenToThePower
 
-from plait import Submitter, TaskHooks
+from plait import Submitter, TaskHooks, python
 from plait.workers import available_workers, get_worker
 from plait_dask import DaskWorker
 
@@ -108,11 +108,7 @@ def test_upstream_results_are_dependencies_of_downstream_tasks(client: Any, cach
         sum_key = next(k for k in client.futures if str(k).startswith("Sum-"))
     deps = client.run_on_scheduler(
         lambda dask_scheduler, key=sum_key: (
-            sorted(
-                str(d.key)
-                for d in dask_scheduler.tasks[key].dependencies
-                if not str(d.key).startswith("plait-class-")  # (classes travel by worker plugin)
-            )
+            sorted(str(d.key) for d in dask_scheduler.tasks[key].dependencies)
             if key in dask_scheduler.tasks
             else None
         )
@@ -176,3 +172,31 @@ def test_label_key_style_names_each_task_by_its_job_label(client: Any, cache: Pa
 def test_unknown_key_style_is_rejected() -> None:
     with pytest.raises(ValueError, match="key_style must be one of"):
         DaskWorker(address="tcp://x:1", key_style="fancy")
+
+
+@python.define
+def DefinedInAScript(x: int) -> int:
+    """x * 3; its class claims to come from ``__main__`` below, so it pickles by value."""
+    return x * 3
+
+
+DefinedInAScript.__module__ = "__main__"  # as if defined in a script or notebook
+
+
+def test_jobs_travel_small_and_script_classes_once_per_worker(client: Any, tmp_path: Path) -> None:
+    from plait import compile
+    from plait_dask.transport import JobEncoder, run_encoded
+
+    encoder = JobEncoder(client)
+    sizes = {}
+    for defn in [TenToThePower(p=2), DefinedInAScript(x=2)]:
+        graph = compile(defn, cache_root=tmp_path)
+        (job,) = graph.static_jobs(next(iter(graph.nodes))) or []
+        payload, digest = encoder.encode(job)
+        sizes[job.node] = len(payload)
+        result = client.submit(run_encoded, payload, job.label, digest, pure=False).result()
+        assert not result.errored, result.errors
+        assert result.outputs["out"] in (100, 6)
+        assert (digest is None) == (job.node == "TenToThePower")  # by reference: no plugin
+    # a module's task travels by reference; a script's class by a worker plugin, once
+    assert max(sizes.values()) < 1024, sizes

@@ -7,13 +7,15 @@ Dask futures. So Dask moves upstream data **worker to worker** (placing the
 job near it and recomputing lost results from the cache), and the task the
 scheduler holds stays small. Example, on the client::
 
-    transport = JobTransport(client)
-    payload, digest = transport.encode(job, [upstream_result.outputs])
+    encoder = JobEncoder(client)
+    payload, digest = encoder.encode(job, [upstream_result.outputs])
     future = client.submit(run_encoded, payload, job.label, digest, [upstream_future])
 
-The definition class is pickled once per run and installed in every Dask
-worker, present and future, by a worker plugin (``plait-class-<digest>``),
-instead of travelling inside every job.
+A job's definition class travels by reference when its module is importable
+(a job is then a few hundred bytes). A class cloudpickle must ship by value
+(a task defined in ``__main__`` or a notebook, about 10 KB) is pickled once
+per run and installed in every Dask worker, present and future, by a worker
+plugin (``plait-class-<digest>``), instead of travelling inside every job.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import io
 import pickle
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +31,7 @@ import cloudpickle
 from dask.sizeof import sizeof
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from plait.result import ErrorInfo, Result
+from plait.result import Result
 from plait.run import run_job
 
 if TYPE_CHECKING:
@@ -36,7 +39,7 @@ if TYPE_CHECKING:
 
     from plait import Job
 
-__all__ = ["JobTransport", "run_encoded"]
+__all__ = ["JobEncoder", "run_encoded"]
 
 #: output values below this size (and numbers, None) travel inside the job
 _SMALL = 1024
@@ -48,50 +51,53 @@ def _sizeof_result(result: Result) -> int:
     return 200 + int(sizeof(result.outputs))
 
 
-class JobTransport:
-    """Encodes jobs for Dask tasks on ``client``'s cluster (see the module docstring)."""
+class JobEncoder:
+    """Pickles jobs for :func:`run_encoded` on ``client``'s cluster (see the module docstring)."""
 
     def __init__(self, client: Client) -> None:
         self._client = client
-        self._digests: dict[type, str] = {}
+        self._digests: dict[type, str | None] = {}  # class -> digest if shipped by value
 
     def encode(
-        self, job: Job, upstream_outputs: Sequence[dict[str, Any] | None]
-    ) -> tuple[bytes, str]:
-        """``(payload, class digest)`` of ``job`` for :func:`run_encoded`.
+        self, job: Job, upstream_outputs: Sequence[dict[str, Any] | None] = ()
+    ) -> tuple[bytes, str | None]:
+        """``(payload, class digest or None)``, the job's upstream output values left out.
 
         ``upstream_outputs`` are the outputs of the upstream jobs whose
         futures the task will receive, in that order.
         """
         cls = type(job.definition)
-        digest = self._digests.get(cls)
-        if digest is None:
-            blob = cloudpickle.dumps(cls, protocol=pickle.HIGHEST_PROTOCOL)
-            digest = hashlib.blake2b(blob, digest_size=8).hexdigest()
-            self._client.register_plugin(_InstallClass(digest, blob))
-            self._digests[cls] = digest
+        if cls not in self._digests:
+            self._digests[cls] = self._install(cls) if _by_value(cls) else None
+        digest = self._digests[cls]
+        refs = _references(upstream_outputs)
+        if digest is None and not refs:
+            return cloudpickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL), None
         buf = io.BytesIO()
-        _JobPickler(buf, cls, digest, _references(upstream_outputs)).dump(job)
+        _JobPickler(buf, refs, cls if digest else None, digest).dump(job)
         return buf.getvalue(), digest
 
+    def _install(self, cls: type) -> str:
+        blob = cloudpickle.dumps(cls, protocol=pickle.HIGHEST_PROTOCOL)
+        digest = hashlib.blake2b(blob, digest_size=8).hexdigest()
+        self._client.register_plugin(_InstallClass(digest, blob))
+        return digest
 
-def run_encoded(payload: bytes, label: str, digest: str, upstream: Any = ()) -> Result:
+
+def run_encoded(payload: bytes, label: str, digest: str | None, upstream: Any = ()) -> Result:
     """The Dask task of one job: decode it and run it through the cache.
 
-    ``upstream`` are the results of the jobs it reads, passed as futures;
-    the job's inputs that are upstream outputs are read from them. A job
-    that cannot even be decoded is a failed job, not a lost task.
+    ``digest`` names its definition class if a worker plugin installed it;
+    ``upstream`` are the results of the jobs it reads, passed as futures (the
+    job's inputs that are upstream outputs are read from them). A job that
+    cannot even start (not decodable, cache not writable) is a failed job,
+    not a lost task.
     """
     try:
-        cls = _CLASSES.get(digest)
-        if cls is None:
-            raise RuntimeError(
-                f"task class {digest} was not installed on this Dask worker (plugin missing)"
-            )
-        job = _JobUnpickler(io.BytesIO(payload), cls, list(upstream)).load()
-        return run_job(job)
+        cls = None if digest is None else _CLASSES[digest]
+        return run_job(_JobUnpickler(io.BytesIO(payload), list(upstream), cls).load())
     except Exception as exc:
-        return Result(outputs=None, errored=True, errors=(ErrorInfo.from_exception(exc, label),))
+        return Result.failure(exc, label)
 
 
 # -- upstream references ------------------------------------------------------
@@ -124,29 +130,33 @@ def _references(outputs: Sequence[dict[str, Any] | None]) -> dict[int, tuple[Any
 
 
 class _JobPickler(cloudpickle.Pickler):
-    """Pickles a job with its definition class and upstream output values left out."""
+    """Pickles a job with references in place of its upstream outputs and shipped class."""
 
     def __init__(
-        self, file: io.BytesIO, cls: type, digest: str, refs: dict[int, tuple[Any, ...]]
+        self,
+        file: io.BytesIO,
+        refs: dict[int, tuple[Any, ...]],
+        cls: type | None,
+        digest: str | None,
     ) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._refs = refs
         self._cls = cls
         self._digest = digest
-        self._refs = refs
 
     def persistent_id(self, obj: Any) -> Any:
         if obj is self._cls:
             return self._digest
-        if self._refs:
-            return self._refs.get(id(obj))
-        return None
+        return self._refs.get(id(obj)) if self._refs else None
 
 
 class _JobUnpickler(pickle.Unpickler):
-    def __init__(self, file: io.BytesIO, cls: type, upstream: list[Result]) -> None:
+    """Unpickles a job, reading its upstream outputs from the upstream results."""
+
+    def __init__(self, file: io.BytesIO, upstream: list[Result], cls: type | None) -> None:
         super().__init__(file)
-        self._cls = cls
         self._upstream = upstream
+        self._cls = cls
 
     def persistent_load(self, pid: Any) -> Any:
         if isinstance(pid, str):
@@ -156,9 +166,19 @@ class _JobUnpickler(pickle.Unpickler):
         return value[element[0]] if element else value
 
 
-# -- definition classes, once per worker --------------------------------------
-#: definition classes already unpickled in this (Dask worker) process, by digest
+# -- definition classes shipped by value, once per worker --------------------
+#: definition classes installed in this (Dask worker) process, by digest
 _CLASSES: dict[str, type] = {}
+
+
+def _by_value(cls: type) -> bool:
+    """Whether cloudpickle would ship ``cls`` by value (not importable by its name)."""
+    if cls.__module__ == "__main__":
+        return True
+    found: Any = sys.modules.get(cls.__module__)
+    for part in cls.__qualname__.split("."):
+        found = getattr(found, part, None)
+    return found is not cls
 
 
 class _InstallClass(WorkerPlugin):

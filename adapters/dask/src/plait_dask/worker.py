@@ -39,13 +39,13 @@ import attrs
 
 from plait.cache import load_cached
 from plait.resources import Resources
-from plait.result import ErrorInfo, Result
+from plait.result import Result
 from plait.workers import Worker
 
 from .errors import SchedulerLostError
 from .keys import KEY_STYLES, dask_key
 from .resources import job_resources, unfit_reason, worker_offers
-from .transport import JobTransport, run_encoded
+from .transport import JobEncoder, run_encoded
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -151,7 +151,7 @@ class DaskWorker(Worker):
             self._owned.append(self._client)
         if self._cluster is None:
             self._cluster = getattr(self._client, "cluster", None)
-        self._transport = JobTransport(self._client)
+        self._encoder = JobEncoder(self._client)
         self._completed = as_completed()
         self._futures: dict[str, tuple[Job, int]] = {}  # future key -> (job, attempt)
         self._held: OrderedDict[str, Future] = OrderedDict()  # checksum -> finished future
@@ -176,7 +176,7 @@ class DaskWorker(Worker):
         if job.resources:
             problem = self._fit(job.resources, job.label)
             if problem is not None:
-                self._rejected.append((job, _failed(job.label, job.cache_dir, problem)))
+                self._rejected.append((job, Result.failure(problem, job.label, job.cache_dir)))
                 return
         self._to_submit.append((job, 1))
 
@@ -233,7 +233,7 @@ class DaskWorker(Worker):
             payloads, labels, digests, deps, keys = [], [], [], [], []
             for job, attempt in entries:
                 held = [c for c in job.upstream if c in self._held]
-                payload, digest = self._transport.encode(job, [self._held_outputs[c] for c in held])
+                payload, digest = self._encoder.encode(job, [self._held_outputs[c] for c in held])
                 payloads.append(payload)
                 labels.append(job.label)
                 digests.append(digest)
@@ -299,7 +299,7 @@ class DaskWorker(Worker):
                 self._to_submit.append((job, attempt + 1))
                 continue
             message = f"Dask could not run the job after {attempt} attempt(s): {exc!r}"
-            out.append((job, _failed(job.label, job.cache_dir, message)))
+            out.append((job, Result.failure(message, job.label, job.cache_dir)))
         if fetch:
             try:
                 results = self._client.gather([f for _, f in fetch])
@@ -324,7 +324,7 @@ class DaskWorker(Worker):
             return future.result()  # type: ignore[no-any-return]
         except Exception as exc:
             self._check_connected()
-            return _failed(job.label, job.cache_dir, exc)
+            return Result.failure(exc, job.label, job.cache_dir)
 
     def _check_connected(self) -> None:
         """Raise :class:`SchedulerLostError` if the client has lost its scheduler."""
@@ -351,14 +351,6 @@ class DaskWorker(Worker):
             offers = worker_offers(self._client, self._cluster)
         problem = self._fits[res] = unfit_reason(label, res.as_dict(), offers)
         return problem
-
-
-def _failed(label: str, cache_dir: str, exc: BaseException | str) -> Result:
-    if isinstance(exc, BaseException):
-        error = ErrorInfo.from_exception(exc, label)
-    else:
-        error = ErrorInfo(type="DaskWorkerError", message=exc, traceback="", job=label)
-    return Result(outputs=None, cache_dir=cache_dir, errored=True, errors=(error,))
 
 
 def _local_cluster(
