@@ -1,8 +1,19 @@
 """plait quickstart: typed tasks, a shell tool, split/combine and a workflow, cached.
 
-Run it twice: the second run is served from the cache.
+Run it twice: the second run is served from the cache (the default cache root
+is ``$PLAIT_CACHE_ROOT``, else your user cache directory, ``~/.cache/plait/jobs``
+on Linux; ``--cache-root DIR`` picks another).
 
     python examples/quickstart.py [--worker cf] [--cache-root DIR]
+
+Expected output (the last line says "computed" on the first run and "served
+from the cache" on the next ones)::
+
+    powers: [10, 100, 1000]
+    total:  1110
+    lines:  2
+    split:   [10000, 100000]
+    computed; stored in <cache root>/workflow-<checksum>
 """
 
 from __future__ import annotations
@@ -54,9 +65,11 @@ def main() -> None:
     """Run the quickstart workflow and print its outputs."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--worker", default="debug", help="debug (default) or cf")
-    parser.add_argument("--cache-root", default=None, help="default: a temporary directory")
+    parser.add_argument(
+        "--cache-root", default=None, help="default: $PLAIT_CACHE_ROOT or the user cache"
+    )
     args = parser.parse_args()
-    cache_root = args.cache_root or tempfile.mkdtemp(prefix="plait-quickstart-")
+    cache_root = args.cache_root
 
     with Submitter(worker=args.worker, cache_root=cache_root) as sub:
         result = sub(Powers(ps=[1, 2, 3]))
@@ -64,10 +77,12 @@ def main() -> None:
     print("powers:", result.outputs.powers)
     print("total: ", result.outputs.total)
     print("lines: ", result.outputs.lines.split()[0])
-    print(f"ran in {result.runtime.wall:.3f} s; cached in {result.cache_dir}")
 
     # A single task, split over its input, called directly: outputs come back.
     print("split:  ", TenToThePower().split(p=[4, 5])(cache_root=cache_root).out)
+
+    how = "served from the cache" if result.cached else "computed"
+    print(f"{how}; stored in {result.cache_dir}")
 
 
 if __name__ == "__main__":

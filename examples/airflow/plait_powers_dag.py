@@ -1,7 +1,10 @@
 """An Airflow DAG built from a plait workflow: drop this file into your dags folder.
 
     export PLAIT_CACHE_ROOT=/shared/plait-cache     # a path every Airflow worker sees
-    airflow dags test plait_powers                  # or trigger it from the UI
+    export AIRFLOW_HOME=~/airflow-plait             # Airflow's config and sqlite database
+    airflow db migrate                              # once per AIRFLOW_HOME
+    AIRFLOW__CORE__DAGS_FOLDER=examples/airflow airflow dags test plait_powers
+    # or: copy this file into your dags folder and trigger plait_powers from the UI
 
 The DAG mirrors the workflow: ``TenToThePower`` is a task group whose ``run``
 task is mapped over ``ps`` (one task instance per job, labelled ``p=1``,

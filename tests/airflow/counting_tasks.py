@@ -28,3 +28,36 @@ def FailsOnce(x: int, log_dir: str, bad: int = -1) -> int:
         open(flag, "w").close()
         raise RuntimeError(f"transient failure of element {x}")
     return x + 1
+
+
+@python.define
+def CountedSum(xs: list[int], log_dir: str, name: str = "sum") -> int:
+    """sum(xs); logs each execution as ``log_dir/<name>.<uuid>``."""
+    with open(os.path.join(log_dir, f"{name}.{uuid.uuid4().hex}"), "w"):
+        pass
+    return sum(xs)
+
+
+@python.define
+def CountedInc(x: int, log_dir: str, name: str = "inc") -> int:
+    """x + 1; logs each execution as ``log_dir/<name>.<uuid>``."""
+    with open(os.path.join(log_dir, f"{name}.{uuid.uuid4().hex}"), "w"):
+        pass
+    return x + 1
+
+
+@python.define
+def Marked(x: int, log_dir: str, seconds: float = 0.0) -> int:
+    """x * x after ``seconds``; writes ``start-<x>.<uuid>`` and ``done-<x>.<uuid>`` markers.
+
+    Each marker holds the time it was written, so a test can tell a job that
+    ran again after it had finished from one that was interrupted and rerun.
+    """
+    import time
+
+    with open(os.path.join(log_dir, f"start-{x}.{uuid.uuid4().hex}"), "w") as f:
+        f.write(repr(time.time()))
+    time.sleep(seconds)
+    with open(os.path.join(log_dir, f"done-{x}.{uuid.uuid4().hex}"), "w") as f:
+        f.write(repr(time.time()))
+    return x * x

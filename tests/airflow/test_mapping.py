@@ -95,8 +95,8 @@ def test_runtime_split_batched_by_max_map_length_and_retried_from_cache(
     mapped = {mi: ti for (tid, mi), ti in task_instances(dag_run).items() if tid == "FailsOnce.run"}
     # 12 jobs, at most 5 mapped task instances: 4 batches of 3
     assert sorted(mapped) == [0, 1, 2, 3]
-    assert mapped[0].rendered_map_index == "x=0 … x=2"
-    assert mapped[2].rendered_map_index == "x=6 … x=8"
+    assert mapped[0].rendered_map_index == "x=0…2"
+    assert mapped[2].rendered_map_index == "x=6…8"
     assert mapped[2].try_number == 2 and mapped[0].try_number == 1
     # the retry ran only the failed job: 6 and 8 came from the cache
     assert executions(runs) == {str(i): 2 if i == 7 else 1 for i in range(12)}

@@ -1,4 +1,9 @@
-"""Issue 5: Airflow's retries, pools and queues are set per node, on the tasks that run its jobs."""
+"""Issue 5 and issue 12 (must-hold 4): per-node Airflow settings.
+
+Retries, pools and queues are set per node, on the tasks that run its jobs;
+plait Resources give pool slots and Kubernetes pod resources through an
+overridable function; node_options win.
+"""
 
 from __future__ import annotations
 
@@ -55,3 +60,78 @@ def test_node_options_for_an_unknown_node_are_rejected(tmp_path: Path) -> None:
             cache_root=tmp_path,
             node_options={"Nope": {"retries": 1}},
         )
+
+
+def _resources_workflow() -> object:
+    from conformance_tasks import Sum
+
+    from plait import python
+
+    @python.define(cpus=4, memory="2GiB")
+    def Heavy(p: int) -> int:
+        return p
+
+    @workflow.define
+    def WithResources(ps: list[int]) -> int:
+        h = workflow.add(Heavy().split(p=ps).combine("p"))
+        return workflow.add(Sum(xs=h.out)).out
+
+    return WithResources(ps=[1, 2, 3])
+
+
+def test_resources_give_pool_slots_and_pod_resources_node_options_win(tmp_path: Path) -> None:
+    defn = _resources_workflow()
+    dag = to_dag(defn, dag_id="resources", cache_root=tmp_path)  # type: ignore[arg-type]
+    run = dag.get_task("Heavy.run")
+    assert run.pool_slots == 4
+    pod = run.partial_kwargs["executor_config"]["pod_override"]
+    assert pod.spec.containers[0].name == "base"
+    assert pod.spec.containers[0].resources.requests == {"cpu": "4", "memory": str(2 * 1024**3)}
+    assert dag.get_task("Sum").pool_slots == 1  # no resources declared
+    assert dag.get_task("Heavy.collect").pool_slots == 1  # bookkeeping tasks keep the default
+
+    dag = to_dag(
+        defn,  # type: ignore[arg-type]
+        dag_id="resources_overridden",
+        cache_root=tmp_path,
+        node_options={"Heavy": {"pool_slots": 1, "queue": "big"}},
+    )
+    run = dag.get_task("Heavy.run")
+    assert (run.pool_slots, run.queue) == (1, "big")
+
+
+def test_task_settings_function_is_overridable_and_retries_come_from_the_definition(
+    tmp_path: Path,
+) -> None:
+    from conformance_tasks import Sum
+
+    from plait import Node
+    from plait_airflow import default_task_settings
+
+    defn = _resources_workflow()
+
+    def settings(node: Node) -> dict[str, object]:
+        args = default_task_settings(node)
+        if node.resources is not None and (node.resources.memory or 0) > 1e9:
+            args["queue"] = "bigmem"
+        return args
+
+    dag = to_dag(defn, dag_id="settings", cache_root=tmp_path, task_settings=settings)  # type: ignore[arg-type]
+    assert dag.get_task("Heavy.run").queue == "bigmem"
+    assert dag.get_task("Sum").queue == "default"
+    assert dag.get_task("Sum").retries == 0
+
+    # a definition that declares retries (the ``_retries`` class attribute) gets them
+    Sum._retries = 2  # type: ignore[attr-defined]
+    try:
+        dag = to_dag(defn, dag_id="retries", cache_root=tmp_path)  # type: ignore[arg-type]
+        assert dag.get_task("Sum").retries == 2
+        dag = to_dag(
+            defn,  # type: ignore[arg-type]
+            dag_id="retries_overridden",
+            cache_root=tmp_path,
+            node_options={"Sum": {"retries": 0}},
+        )
+        assert dag.get_task("Sum").retries == 0
+    finally:
+        del Sum._retries  # type: ignore[attr-defined]

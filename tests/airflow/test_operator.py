@@ -10,7 +10,7 @@ import pytest
 from airflow_helpers import run_dag, states, task_instances
 
 import plait
-from plait_airflow import xcom_value
+from plait_airflow import resolve, xcom_value
 
 
 def _stored(root: Path) -> dict[str, float]:
@@ -60,14 +60,17 @@ def test_operator_expand_shares_the_cache_with_to_dag(dag_files: Any, tmp_path: 
     tis = task_instances(run)
     labels = {mi: ti.rendered_map_index for (tid, mi), ti in tis.items() if tid == "powers"}
     assert labels == {0: "p=1", 1: "p=2", 2: "p=3", 3: "p=4"}
-    assert [xcom_value(run, "powers", map_index=i) for i in range(4)] == [
+    pushed = [xcom_value(run, "powers", map_index=i) for i in range(4)]
+    # XCom carries references into the cache, never the data (DESIGN.md §6)
+    assert all(set(p["out"]) == {"plait_ref", "cache_root", "field", "index"} for p in pushed)
+    assert [resolve(p) for p in pushed] == [
         {"out": 10},
         {"out": 100},
         {"out": 1000},
         {"out": 10000},
     ]
-    assert xcom_value(run, "total") == {"out": 11110}
-    assert xcom_value(run, "total", key="out") == 11110
+    assert resolve(xcom_value(run, "total")) == {"out": 11110}
+    assert resolve(xcom_value(run, "total", key="out")) == 11110
     after = _stored(cache)
     # the three powers to_dag ran were served from the cache (not rewritten);
     # only p=4 and the new sum ran
@@ -124,9 +127,9 @@ def test_operator_failure_files_and_references(dag_files: Any, tmp_path: Path) -
         and copied.startswith(str(cache))
         and Path(copied).read_text() == "hello"
     )
-    assert xcom_value(run, "read") == {"out": "hello"}
+    assert resolve(xcom_value(run, "read")) == {"out": "hello"}
     # a value XCom cannot carry goes as a reference into the cache, resolved downstream
     ref = xcom_value(run, "make_set", key="out")
     assert "plait_ref" in ref
-    assert xcom_value(run, "size") == {"out": 4}
+    assert resolve(xcom_value(run, "size")) == {"out": 4}
     assert len(plait.cache.stored(cache)) == 2 + 1 + 1 + 1 + 1

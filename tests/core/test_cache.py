@@ -1,4 +1,4 @@
-"""The job cache: reuse, content hashing of files, concurrency, crashes, locks (DESIGN.md §4)."""
+"""The job cache: reuse, content hashing of files, concurrency, crashes, locks (docs/design.md §4)."""
 
 from __future__ import annotations
 
@@ -172,7 +172,7 @@ def test_sigkill_mid_job_leaves_nothing_taken_as_a_result(cache: Path, tmp_path:
 def test_empty_or_foreign_lock_expires_after_its_lease(
     cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import plait.cache as cache_mod
+    import plait.locks as cache_mod
 
     job_dir = cache / "python-x"
     job_dir.mkdir()

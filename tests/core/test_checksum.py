@@ -1,4 +1,4 @@
-"""Checksums: stable across processes and hash seeds; no stale hits (DESIGN.md §4)."""
+"""Checksums: stable across processes and hash seeds; no stale hits (docs/design.md §4)."""
 
 from __future__ import annotations
 

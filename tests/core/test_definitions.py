@@ -1,4 +1,4 @@
-"""Task definitions: inputs, outputs, type checks and the errors users see (DESIGN.md §2, §7)."""
+"""Task definitions: inputs, outputs, type checks and the errors users see (docs/design.md §2, §7)."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,30 @@ def test_concurrent_processes_agree_and_leave_no_partial_entries(tmp_path: Path)
     check = FileHashCache(root)
     assert sorted(check.hash_file(p).hex() for p in files) == sorted(expected)
     assert check.files_read == 0
+
+
+def test_same_size_in_place_edit_with_mtime_restored_misses(tmp_path: Path) -> None:
+    """An edit that keeps the size and puts the mtime back (``touch -d``, ``cp -p``)."""
+    cache = FileHashCache(tmp_path / "cache")
+    f = _make(tmp_path / "data.bin", b"first content")
+    st = os.stat(f)
+    before = cache.hash_file(f)
+    time.sleep(0.01)  # a new ctime tick
+    with open(f, "r+b") as fh:  # same inode, same size
+        fh.write(b"FIRST")
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert os.stat(f).st_mtime_ns == st.st_mtime_ns and os.stat(f).st_size == st.st_size
+    assert cache.hash_file(f) != before
+    assert cache.hash_file(f) == hash_file_content(f)
+
+
+def test_recreated_file_reusing_inode_misses(tmp_path: Path) -> None:
+    cache = FileHashCache(tmp_path / "cache")
+    f = _make(tmp_path / "a.txt", b"aaaa")
+    st = os.stat(f)
+    before = cache.hash_file(f)
+    time.sleep(0.01)
+    f.unlink()
+    f.write_bytes(b"bbbb")  # may or may not get the same inode back
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert cache.hash_file(f) != before

@@ -47,7 +47,10 @@ def test_nested_workflows_are_clusters(cache: Path) -> None:
         pytest.skip("compile() does not flatten nested workflows yet (graph.groups)")
     text = to_dot(g)
     assert 'subgraph "cluster_SumOfSquares" {' in text
-    assert "subgraph g0[" in to_mermaid(g)
+    assert '"SumOfSquares.Square" [label="Square\\n(python)\\nsplit x' in text
+    assert '"SumOfSquares.Total" -> "Double" [label="out->x"];' in text
+    mermaid = to_mermaid(g)
+    assert 'subgraph g0["SumOfSquares"]' in mermaid and 'n0["Square<br/>' in mermaid
 
 
 def test_text_formats_need_no_graphviz(cache: Path, tmp_path: Path) -> None:
@@ -59,3 +62,11 @@ def test_text_formats_need_no_graphviz(cache: Path, tmp_path: Path) -> None:
 def test_svg_through_graphviz(cache: Path, tmp_path: Path) -> None:
     svg = visualize(graph(cache), tmp_path / "wf.svg").read_text()
     assert "<svg" in svg and "Square" in svg and "out&#45;&gt;values" in svg
+
+
+def test_graph_methods_delegate(cache: Path, tmp_path: Path) -> None:
+    g = graph(cache)
+    assert g.to_dot() == to_dot(g) and g.to_mermaid({"Total": "done"}) == to_mermaid(
+        g, {"Total": "done"}
+    )
+    assert g.visualize(tmp_path / "g.mmd").read_text() == to_mermaid(g)

@@ -1,4 +1,4 @@
-"""Split/combine semantics: every row of the DESIGN.md §3 table, with values and shapes."""
+"""Split/combine semantics: every row of the docs/design.md §3 table, with values and shapes."""
 
 from __future__ import annotations
 

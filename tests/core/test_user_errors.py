@@ -1,4 +1,4 @@
-"""The errors users see for common mistakes (DESIGN.md §7), each quoted as the user reads it."""
+"""The errors users see for common mistakes (docs/design.md §7), each quoted as the user reads it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pydra 1.0a12 equivalents of plait's split/combine cases (DESIGN.md §3, tests/core).
+"""Pydra 1.0a12 equivalents of plait's split/combine cases (docs/design.md §3, tests/core).
 
 Runs in the Pydra venv (benchmarks/.venvs/pydra), never in plait's env:
 

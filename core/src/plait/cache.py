@@ -1,10 +1,14 @@
-"""The job cache: one directory per job, results written atomically, and locks.
+"""The job cache: one directory per job, verified results, locks.
 
 ``cache_root/<kind>-<checksum>/`` holds ``result.pkl`` (only for a job that
 succeeded), ``error.json`` (for one that failed), the files the job wrote,
-and ``.lock`` while it runs. A result is written to a temporary name and
-renamed into place, so a crash never leaves a half-written result that is
-taken for a good one.
+and ``.lock`` while it runs (:mod:`plait.locks`). A result is written to a
+private temporary name and renamed into place, so a crash never leaves a
+half-written result; it carries a header and a digest
+(:mod:`plait.resultfile`), checked before it is served: a damaged or foreign
+result is moved to ``cache_root/.quarantine/`` and the job runs again. Plain
+data is stored in a format that runs no code when read; other values are
+pickled and loaded only when authenticated (:mod:`plait.trust`).
 """
 
 from __future__ import annotations
@@ -13,9 +17,7 @@ import contextlib
 import json
 import logging
 import os
-import pickle
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Sequence
@@ -24,19 +26,40 @@ from typing import Any
 
 import attrs
 
+from .fsio import atomic_write
+from .locks import LOCK_FILE, LOCK_LEASE, JobLock
 from .result import ErrorInfo, Result, Runtime
+from .resultfile import RejectedResult, decode, encode
+
+__all__ = [
+    "ERROR_FILE",
+    "LOCK_FILE",
+    "LOCK_LEASE",
+    "RESULT_FILE",
+    "JobLock",
+    "clear_job_dir",
+    "default_cache_root",
+    "job_dir_name",
+    "load_cached",
+    "load_error",
+    "load_result",
+    "make_job_dir",
+    "save_error",
+    "save_result",
+    "store_outputs",
+    "stored",
+]
 
 logger = logging.getLogger(__name__)
 
+#: the result file (the name is historical: its content is a plait result
+#: file, see plait.resultfile, and a pickle only inside an authenticated payload)
 RESULT_FILE = "result.pkl"
 ERROR_FILE = "error.json"
-LOCK_FILE = ".lock"
-
-#: seconds after which a lock whose owner cannot be checked (another host,
-#: an empty or foreign file) is taken as abandoned unless its owner renews it
-LOCK_LEASE = 60.0
-_HOST = socket.gethostname()
-_HOST_JSON = json.dumps(_HOST).encode()
+QUARANTINE_DIR = ".quarantine"
+#: mode of new job directories: no group or world write whatever the umask;
+#: ``PLAIT_CACHE_GROUP_WRITABLE=1`` gives 0o775 (for a cache shared by a group)
+DIR_MODE = 0o775 if os.environ.get("PLAIT_CACHE_GROUP_WRITABLE", "") not in ("", "0") else 0o755
 
 
 def default_cache_root() -> Path:
@@ -49,62 +72,112 @@ def default_cache_root() -> Path:
     return Path(platformdirs.user_cache_dir("plait")) / "jobs"
 
 
-def load_result(cache_dir: str | os.PathLike[str]) -> Result | None:
-    """The stored result of a finished job, or None if it has none (or it is unreadable)."""
-    path = f"{os.fspath(cache_dir)}/{RESULT_FILE}"
+def make_job_dir(cache_dir: str) -> bool:
+    """Create a job directory (and its cache root) if missing, without group/world write.
+
+    Returns True if this call created it.
+    """
+    try:
+        os.mkdir(cache_dir, DIR_MODE)
+    except FileExistsError:
+        return False
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(cache_dir), mode=DIR_MODE, exist_ok=True)
+        try:
+            os.mkdir(cache_dir, DIR_MODE)
+        except FileExistsError:
+            return False
+    return True
+
+
+def load_result(
+    cache_dir: str | os.PathLike[str], trusted_root: str | None = None
+) -> Result | None:
+    """The verified result of a finished job, or None if it has none that can be served.
+
+    The file's digest, its job name and the files it refers to are checked,
+    and a pickled result must authenticate with a key of ``trusted_root``
+    (default: the job's cache root). A damaged or forged result in the job's
+    own cache is logged and moved to the quarantine; one in a read-only cache
+    (``trusted_root`` given) is only logged.
+    """
+    cache_dir = os.fspath(cache_dir)
+    path = f"{cache_dir}/{RESULT_FILE}"
     try:
         with open(path, "rb") as f:
             data = f.read()
     except (FileNotFoundError, NotADirectoryError):
         return None
+    except OSError as exc:
+        logger.warning("cannot read result %s: %s", path, exc)
+        return None
     try:
-        version, outputs, wall, cpu, peak_rss = pickle.loads(data[data.index(b"\n") + 1 :])
-    except Exception:
-        logger.warning("ignoring unreadable result %s", path)
+        rec = decode(data, cache_dir, trusted_root or os.path.dirname(cache_dir))
+    except RejectedResult as exc:
+        _reject(path, exc, quarantine=trusted_root is None)
         return None
-    if version != _FORMAT:
-        return None
-    return Result(outputs, os.fspath(cache_dir), False, (), Runtime(wall, cpu, peak_rss), True)
+    return Result(rec.outputs, cache_dir, False, (), Runtime(rec.wall, rec.cpu, rec.peak_rss), True)
+
+
+_reported: set[str] = set()
+
+
+def _reject(path: str, exc: RejectedResult, quarantine: bool) -> None:
+    if not (exc.quarantine and quarantine):
+        if path not in _reported:
+            _reported.add(path)
+            logger.warning("not using result %s: %s", path, exc)
+        return
+    job_dir = os.path.dirname(path)
+    target = os.path.join(
+        os.path.dirname(job_dir),
+        QUARANTINE_DIR,
+        f"{os.path.basename(job_dir)}.{time.time_ns()}.{os.getpid()}",
+    )
+    try:
+        os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+        os.rename(path, target)
+    except FileNotFoundError:
+        return  # another process moved it already: it reported it
+    except OSError:
+        logger.warning("ignoring invalid result %s: %s", path, exc)
+        return
+    logger.warning("invalid result %s: %s; moved to %s, the job will run again", path, exc, target)
 
 
 def load_cached(cache_dir: str, readonly_caches: Sequence[str] = ()) -> Result | None:
-    """A job's result from its own cache directory, else from the read-only caches."""
+    """A job's result from its own cache directory, else from the read-only caches.
+
+    Pickled results in a read-only cache are loaded only if that cache is this
+    user's own or trusted (:func:`plait.trust.trust_cache`).
+    """
     result = load_result(cache_dir)
     if result is not None or not readonly_caches:
         return result
     name = os.path.basename(cache_dir)
     for root in readonly_caches:
-        result = load_result(os.path.join(root, name))
+        result = load_result(os.path.join(root, name), os.fspath(root))
         if result is not None:
             return result
     return None
 
 
-_FORMAT = 1
+def save_result(cache_dir: str, result: Result, lock: JobLock | None = None) -> None:
+    """Write ``result`` atomically in its verified format.
 
-
-def dump_result(result: Result) -> bytes:
-    """Serialise a successful result compactly: a tuple of the outputs and runtime.
-
-    Plain pickle, or cloudpickle for values plain pickle cannot take (classes
-    defined in ``__main__``, lambdas).
+    With the job's ``lock`` held, the result is appended to the lock's own
+    file and published by a hard link through its descriptor (one file
+    created per job); otherwise, or where that is not possible, it is written
+    to a private temporary name and renamed. Raises (and publishes nothing)
+    if it cannot be stored: outputs that cannot be serialised, a full disk, no
+    permission.
     """
     rt = result.runtime
-    record = (_FORMAT, result.outputs, rt.wall, rt.cpu, rt.peak_rss)
-    try:
-        return pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:
-        import cloudpickle
-
-        return cloudpickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def save_result(cache_dir: str, result: Result) -> None:
-    """Write ``result`` atomically: to a temporary name, then renamed into place."""
-    tmp = f"{cache_dir}/.{RESULT_FILE}.{os.getpid()}.{threading.get_ident()}"
-    with open(tmp, "wb") as f:
-        f.write(_owner_line() + dump_result(result))
-    os.replace(tmp, f"{cache_dir}/{RESULT_FILE}")
+    parts = encode(result.outputs, rt.wall, rt.cpu, rt.peak_rss, cache_dir)
+    target = f"{cache_dir}/{RESULT_FILE}"
+    if lock is not None and lock.publish(parts, target):
+        return
+    atomic_write(target, parts, f"{os.getpid()}-{threading.get_ident()}-{os.urandom(4).hex()}")
 
 
 def store_outputs(cache_dir: str, outputs: Any, runtime: Runtime | None = None) -> Result:
@@ -116,23 +189,22 @@ def store_outputs(cache_dir: str, outputs: Any, runtime: Runtime | None = None) 
     """
     result = Result(outputs=outputs, cache_dir=cache_dir, runtime=runtime or Runtime())
     if load_result(cache_dir) is None:
-        os.makedirs(cache_dir, exist_ok=True)
+        make_job_dir(cache_dir)
         save_result(cache_dir, result)
     return result
 
 
-def _owner_line() -> bytes:
-    """``{"pid": ..., "host": ..., "time": ...}`` and a newline: who holds a lock."""
-    return b'{"pid": %d, "host": %s, "time": %.3f}\n' % (os.getpid(), _HOST_JSON, time.time())
-
-
 def save_error(cache_dir: str, errors: Sequence[ErrorInfo]) -> None:
-    """Record a failure (type, message, traceback) as ``error.json`` in the job dir."""
+    """Record a failure (type, message, traceback) as ``error.json`` in the job dir.
+
+    Best effort: a failure to write it (a full disk) is logged, not raised.
+    """
     record = [attrs.asdict(e) for e in errors]
-    tmp = os.path.join(cache_dir, f".{ERROR_FILE}.{os.getpid()}")
-    with open(tmp, "w") as f:
-        json.dump(record, f, indent=2)
-    os.replace(tmp, os.path.join(cache_dir, ERROR_FILE))
+    try:
+        data = json.dumps(record, indent=2).encode()
+        atomic_write(os.path.join(cache_dir, ERROR_FILE), [data], f"{os.getpid()}")
+    except OSError as exc:
+        logger.warning("cannot write the error record of %s: %s", cache_dir, exc)
 
 
 def load_error(cache_dir: str | os.PathLike[str]) -> list[ErrorInfo]:
@@ -145,13 +217,13 @@ def load_error(cache_dir: str | os.PathLike[str]) -> list[ErrorInfo]:
 
 
 def clear_job_dir(cache_dir: str) -> None:
-    """Remove what a previous, unfinished attempt left (all but the lock)."""
+    """Remove what a previous, unfinished attempt left (all but the lock and claims on it)."""
     try:
         entries = os.listdir(cache_dir)
     except FileNotFoundError:
         return
     for entry in entries:
-        if entry == LOCK_FILE:
+        if entry.startswith(LOCK_FILE):
             continue
         path = os.path.join(cache_dir, entry)
         if os.path.isdir(path) and not os.path.islink(path):
@@ -159,138 +231,6 @@ def clear_job_dir(cache_dir: str) -> None:
         else:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
-
-
-class _Heartbeat:
-    """Renews the leases of the locks this process holds, from one daemon thread."""
-
-    def __init__(self) -> None:
-        self._held: set[str] = set()
-        self._guard = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._pid = os.getpid()
-
-    def add(self, path: str) -> None:
-        with self._guard:
-            if self._pid != os.getpid():  # forked: the parent's thread is not here
-                self._held.clear()
-                self._thread = None
-                self._pid = os.getpid()
-            self._held.add(path)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="plait-lock-lease")
-                self._thread.daemon = True
-                self._thread.start()
-
-    def discard(self, path: str) -> None:
-        with self._guard:
-            self._held.discard(path)
-
-    def _run(self) -> None:
-        while True:
-            time.sleep(LOCK_LEASE / 4)
-            with self._guard:
-                held = list(self._held)
-            for path in held:
-                with contextlib.suppress(OSError):
-                    os.utime(path)
-
-
-_heartbeat = _Heartbeat()
-
-
-def _owner_alive(path: str) -> bool:
-    """Whether the lock at ``path`` still has a live owner (or a fresh lease)."""
-    try:
-        with open(path, "rb") as f:
-            text = f.readline(4096).decode(errors="replace")
-        mtime = os.stat(path).st_mtime
-    except FileNotFoundError:
-        return False
-    fresh = time.time() - mtime < LOCK_LEASE
-    try:
-        info = json.loads(text.split("\n", 1)[0])
-        pid, host = int(info["pid"]), str(info["host"])
-    except (ValueError, KeyError, TypeError):
-        return fresh  # empty or foreign: trust only its lease
-    if host != _HOST:
-        return fresh
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class JobLock:
-    """The lock of one job directory, which becomes its result when the job succeeds.
-
-    ``acquire`` creates ``.lock`` exclusively (O_EXCL) with its owner's pid and
-    host on the first line, waiting while another live process holds it. A
-    lock whose owner is gone (a dead pid on this host, or a lease not renewed
-    for ``LOCK_LEASE`` seconds on another host, or an empty or foreign file)
-    is removed. ``commit(result)`` appends the result to the lock file and
-    renames it to ``result.pkl``: the result appears whole or not at all, and
-    the lock is released by the same rename. ``release`` drops the lock
-    without a result. Correctness never depends on the lock: two runners only
-    duplicate work.
-    """
-
-    def __init__(self, cache_dir: str, max_wait: float | None = None) -> None:
-        self.cache_dir = cache_dir
-        self.path = f"{cache_dir}/{LOCK_FILE}"
-        self.max_wait = max_wait
-        self._fd: int | None = None
-
-    def acquire(self) -> bool:
-        """Take the lock; return True if another process held it meanwhile."""
-        delay = 0.001
-        start = time.monotonic()
-        waited = False
-        while True:
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                waited = True
-                if not _owner_alive(self.path):
-                    logger.info("removing abandoned lock %s", self.path)
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(self.path)
-                    continue
-                if self.max_wait is not None and time.monotonic() - start > self.max_wait:
-                    raise TimeoutError(
-                        f"job {self.cache_dir} is locked by another process"
-                    ) from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.1)
-                continue
-            os.write(fd, _owner_line())
-            self._fd = fd
-            _heartbeat.add(self.path)
-            return waited
-
-    def commit(self, result: Result) -> None:
-        """Store ``result`` as the job's result and release the lock (one rename)."""
-        assert self._fd is not None, "commit() needs the lock"
-        fd, self._fd = self._fd, None
-        try:
-            os.write(fd, dump_result(result))
-        finally:
-            os.close(fd)
-            _heartbeat.discard(self.path)
-        os.replace(self.path, f"{self.cache_dir}/{RESULT_FILE}")
-
-    def release(self) -> None:
-        """Drop the lock without storing a result (a failure, or nothing to do)."""
-        if self._fd is None:
-            return
-        fd, self._fd = self._fd, None
-        os.close(fd)
-        _heartbeat.discard(self.path)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
 
 
 def job_dir_name(kind: str, checksum: str) -> str:

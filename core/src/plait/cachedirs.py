@@ -194,6 +194,7 @@ def remove(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
             lock.release()
             busy.append(path)
             continue
+        lock.release()  # its file went with the directory: this closes it and ends its lease
         shutil.rmtree(trash, ignore_errors=True)
         removed.append(path)
     return removed, busy

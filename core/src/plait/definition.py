@@ -8,7 +8,6 @@ Instances are immutable values, type-checked when created. ``split`` and
 from __future__ import annotations
 
 import copy
-import difflib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -201,6 +200,8 @@ def _bad_arguments(cls: type[TaskDef], args: tuple[Any, ...], kwargs: dict[str, 
         )
     unknown = [k for k in kwargs if k not in cls._inputs]
     if len(unknown) == 1:
+        import difflib  # only on this error path: keeps `import plait` light
+
         close = difflib.get_close_matches(unknown[0], cls._inputs, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return InputError(f"{task}: no input named {unknown[0]!r}{hint}{listing}")

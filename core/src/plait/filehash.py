@@ -1,8 +1,10 @@
 """A persistent cache of file content hashes, safe with many writers and on NFS.
 
 An unchanged file is read once, ever: its BLAKE3 digest is stored under a key
-of (absolute path, size, mtime in ns, inode). Any change to the file changes
-one of these and so misses the cache::
+of (absolute path, size, mtime in ns, ctime in ns, inode). Any change to the
+file changes one of these and so misses the cache; ctime catches an in-place
+edit whose mtime was put back (``touch -d``, ``cp -p``), since no user can set
+a file's ctime::
 
     >>> from plait.filehash import FileHashCache
     >>> cache = FileHashCache(tmp_dir)                      # doctest: +SKIP
@@ -50,7 +52,7 @@ FILE_HASH_CACHE_ENV = "PLAIT_FILE_HASH_CACHE"
 # Read buffer: 1 MiB measured as fast as 4-16 MiB and as blake3's update_mmap
 # (which could also SIGBUS if a file on NFS is truncated while mapped).
 _READ_SIZE = 1 << 20
-_MAGIC = b"plait-filehash\x01"
+_MAGIC = b"plait-filehash\x02"  # \x02: the key has the ctime
 _DIGEST_SIZE = 32
 _CHECK_SIZE = 16
 # A file modified this recently may be modified again within the same mtime
@@ -71,7 +73,7 @@ def hash_file_content(path: str | os.PathLike[str]) -> bytes:
 
 
 class FileHashCache:
-    """Persistent file content hashes under ``root``, keyed by (path, size, mtime, inode).
+    """Persistent file content hashes under ``root``, keyed by (path, size, mtime, ctime, inode).
 
     ``hash_file(path)`` returns the 32-byte BLAKE3 digest of the file, read
     from the cache when the file is unchanged and otherwise read from the file
@@ -118,7 +120,7 @@ class FileHashCache:
         with self._lock:
             self.files_read += 1
         after = os.stat(fspath)
-        if _key(fspath, after) != key or after.st_ctime_ns != st.st_ctime_ns:
+        if _key(fspath, after) != key:
             logger.debug("%s changed while it was hashed: digest not cached", fspath)
         elif _is_racy(st.st_mtime_ns, started_ns):
             logger.debug("%s was modified just now: digest not cached", fspath)
@@ -153,6 +155,7 @@ def _key(fspath: str, st: os.stat_result) -> bytes:
             os.fsencode(fspath),
             b"%d" % st.st_size,
             b"%d" % st.st_mtime_ns,
+            b"%d" % st.st_ctime_ns,
             b"%d" % st.st_ino,
         )
     )

@@ -255,6 +255,27 @@ class Graph:
             out[name] = node_outputs[ref.node].values(ref.field) if is_lazy(ref) else ref
         return out
 
+    # -- pictures (plait.graphviz) -------------------------------------------
+    def to_dot(self, status: Mapping[str, str] | None = None) -> str:
+        """Graphviz DOT text of this graph (see :func:`plait.graphviz.to_dot`)."""
+        from .graphviz import to_dot
+
+        return to_dot(self, status)
+
+    def to_mermaid(self, status: Mapping[str, str] | None = None) -> str:
+        """A Mermaid flowchart of this graph (see :func:`plait.graphviz.to_mermaid`)."""
+        from .graphviz import to_mermaid
+
+        return to_mermaid(self, status)
+
+    def visualize(
+        self, filename: str | os.PathLike[str], status: Mapping[str, str] | None = None
+    ) -> Path:
+        """Write a picture of this graph; the suffix picks the format (:func:`plait.graphviz.visualize`)."""
+        from .graphviz import visualize
+
+        return visualize(self, filename, status)
+
     # -- elements -----------------------------------------------------------
     def upstream_positions(self, name: str) -> list[tuple[str, tuple[int, ...]]]:
         """Per upstream node, the positions of its output axes among ``name``'s inherited axes."""

@@ -50,9 +50,10 @@ COLOURS = {
 TEXT_FORMATS = {".dot": "dot", ".gv": "dot", ".mmd": "mermaid"}
 
 
-def node_text(node: Node) -> list[str]:
-    """The lines of a node's label: name, kind, split axes and combined axes."""
-    lines = [node.name, f"({node.kind})"]
+def node_text(node: Node, group: str | None = None) -> list[str]:
+    """The lines of a node's label: name (without its ``group.`` prefix), kind, split, combine."""
+    shown = node.name.removeprefix(group + ".") if group else node.name
+    lines = [shown, f"({node.kind})"]
     if node.inherited:
         lines.append("inherits " + " × ".join(_axis(a, node.name) for a in node.inherited))
     if node.own:
@@ -114,7 +115,7 @@ def to_dot(graph: Graph, status: Mapping[str, str] | None = None) -> str:
             if home[name] != group:
                 continue
             colour = COLOURS.get(status.get(name, ""), COLOURS["pending"])
-            label = _quote("\n".join(node_text(node)))
+            label = _quote("\n".join(node_text(node, group)))
             extra = f", tooltip={_quote(status[name])}" if name in status else ""
             lines.append(f'{indent}{_quote(name)} [label={label}, fillcolor="{colour}"{extra}];')
         for g, p in sorted(parent.items()):
@@ -148,7 +149,7 @@ def to_mermaid(graph: Graph, status: Mapping[str, str] | None = None) -> str:
     def emit(group: str | None, indent: str) -> None:
         for name, node in graph.nodes.items():
             if home[name] == group:
-                label = "<br/>".join(_mermaid_text(t) for t in node_text(node))
+                label = "<br/>".join(_mermaid_text(t) for t in node_text(node, group))
                 lines.append(f'{indent}{ids[name]}["{label}"]')
         for g, p in sorted(parent.items()):
             if p == group:

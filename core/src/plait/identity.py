@@ -1,4 +1,4 @@
-"""Checksums of definitions and jobs (DESIGN.md §4).
+"""Checksums of definitions and jobs (docs/design.md §4).
 
 A definition's identity covers its kind, module and name, its outputs, and
 what decides its behaviour: a Python function's code with the values of the

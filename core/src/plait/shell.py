@@ -48,7 +48,7 @@ import subprocess
 import sys
 import types
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
 import attrs
@@ -149,7 +149,7 @@ class ShellDef(TaskDef):
         ext = _default_ext(part.type)
         if ext and not Path(name).suffix:
             name += ext
-        return name
+        return confined_output_name(type(self).__name__, part.name, name)
 
     def _execute(self, job_dir: str, environment: Any = None) -> dict[str, Any]:
         """Run the command in ``job_dir``; return stdout, stderr, return_code and output files.
@@ -189,6 +189,23 @@ class ShellDef(TaskDef):
                     )
                 outputs[part.name] = part.type(path) if part.type is not Path else path
         return outputs
+
+
+def confined_output_name(task: str, field: str, name: str) -> str:
+    """``name`` if it stays inside the job directory, else an error naming the output.
+
+    Output files are created in the job's own directory: an absolute path, a
+    ``..`` component, or an empty name is rejected before the command runs, so
+    no template or input value can make a command write outside the cache.
+    """
+    path = PurePosixPath(name)
+    if not name or path.is_absolute() or ".." in path.parts or "\0" in name:
+        raise DefinitionError(
+            f"{task}.{field}: output file name {name!r} would leave the job directory; "
+            "expected a relative name without '..' (outputs are created inside the job's "
+            "cache directory)"
+        )
+    return name
 
 
 def _render(value: Any) -> str:

@@ -13,8 +13,9 @@ Example — a DAG file in the dags folder::
 
     dag = to_dag(Powers(ps=[1, 2, 3]), dag_id="powers", cache_root="/shared/plait-cache")
 
-Jobs run through plait's cache in ``cache_root``, which every Airflow worker
-must see; XCom carries only small references. See docs/airflow.md.
+Jobs run through plait's cache in ``cache_root`` (or ``[plait] cache_root`` of
+Airflow's configuration), which every Airflow worker must see; XCom carries
+only small references. See docs/airflow.md.
 """
 
 from __future__ import annotations
@@ -22,16 +23,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .assets import node_asset
     from .dag import to_dag
     from .operators import PlaitOperator
-    from .results import run_outputs, xcom_value
+    from .results import resolve, run_outputs, xcom_value
+    from .task_settings import default_task_settings
 
 __version__ = "0.1.0"
 
 __all__ = [
     "PlaitOperator",
     "__version__",
+    "default_task_settings",
     "get_provider_info",
+    "node_asset",
+    "resolve",
     "run_outputs",
     "to_dag",
     "xcom_value",
@@ -40,10 +46,14 @@ __all__ = [
 
 def get_provider_info() -> dict[str, Any]:
     """Provider metadata for Airflow's providers manager (entry point ``apache_airflow_provider``)."""
+    from .config import provider_config
+
     return {
         "package-name": "plait-airflow",
         "name": "plait",
-        "description": "Run plait tasks and workflows on Airflow: PlaitOperator and to_dag().",
+        # Airflow strips underscores from provider descriptions: none here
+        "description": "Run plait tasks and workflows on Airflow: PlaitOperator for DAG files, "
+        "and whole workflows rendered as DAGs (one task or mapped task per node)",
         "versions": [__version__],
         "integrations": [
             {
@@ -52,13 +62,22 @@ def get_provider_info() -> dict[str, Any]:
                 "tags": ["software"],
             }
         ],
-        "operators": [{"integration-name": "plait", "python-modules": ["plait_airflow.operators"]}],
+        "operators": [
+            {
+                "integration-name": "plait",
+                "python-modules": ["plait_airflow.operators", "plait_airflow.node_operators"],
+            }
+        ],
+        "config": provider_config(),
     }
 
 
 _LAZY = {
     "to_dag": ".dag",
     "PlaitOperator": ".operators",
+    "default_task_settings": ".task_settings",
+    "node_asset": ".assets",
+    "resolve": ".results",
     "run_outputs": ".results",
     "xcom_value": ".results",
 }

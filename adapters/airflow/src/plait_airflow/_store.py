@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
 import pickle
 import threading
@@ -94,34 +93,36 @@ def job_result(job: Job) -> Result:
     return Result(outputs=None, cache_dir=None, errored=True, errors=errors)
 
 
-def to_xcom(value: Any, ref: dict[str, Any] | None = None, path: tuple[int | str, ...] = ()) -> Any:
-    """``value`` as JSON-able data for XCom.
+def to_xcom(value: Any, ref: dict[str, Any], path: tuple[int | str, ...] = ()) -> Any:
+    """What XCom carries for ``value``: a reference, never the data (DESIGN.md §6).
 
-    Numbers, strings, booleans and None stay; lists, tuples and dicts with
-    string keys are converted item by item; paths and files (fileformats
-    objects) become path strings (files live in their job's cache
-    directory); anything else becomes a reference ``{"plait_ref": ...,
-    "field": ..., "index": [...]}`` into the stored outputs, which
-    :func:`from_xcom` turns back into the value. ``ref`` is that reference
-    without ``index`` (None: such values raise TypeError).
+    Paths and files (fileformats objects), and lists or dicts of them, become
+    path strings (files live in their job's cache directory: the path is the
+    reference); anything else becomes ``{**ref, "index": [...]}``, a
+    reference into the stored outputs that :func:`from_xcom` turns back into
+    the value (``ref`` holds ``plait_ref``, ``cache_root`` and ``field``).
     """
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return value if value == value and value not in (float("inf"), float("-inf")) else None
-    if isinstance(value, (list, tuple)):
-        return [to_xcom(v, ref, (*path, i)) for i, v in enumerate(value)]
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {k: to_xcom(v, ref, (*path, k)) for k, v in value.items()}
+    paths = _paths(value)
+    if paths is not None:
+        return paths
+    return {**ref, "index": list(path)}
+
+
+def _paths(value: Any) -> Any:
+    """``value`` with its files as path strings, or None if it holds anything but files."""
     if isinstance(value, PurePath):
         return str(value)
     fspaths = getattr(value, "fspaths", None)
     if fspaths is not None and hasattr(value, "fspath"):
         paths = sorted(str(p) for p in fspaths)
         return paths[0] if len(paths) == 1 else paths
-    if ref is None:
-        raise TypeError(f"cannot push {type(value).__name__} to XCom")
-    return {**ref, "index": list(path)}
+    if isinstance(value, (list, tuple)) and value:
+        items = [_paths(v) for v in value]
+        return None if any(i is None for i in items) else items
+    if isinstance(value, dict) and value and all(isinstance(k, str) for k in value):
+        got = {k: _paths(v) for k, v in value.items()}
+        return None if any(v is None for v in got.values()) else got
+    return None
 
 
 def is_ref(value: Any) -> bool:
@@ -168,8 +169,3 @@ def describe_failures(outputs: Sequence[NodeOutput], cache_root: str, kinds: dic
                     message = "did not finish"
             lines.append(f"- {where}: {message}")
     return "\n".join(lines)
-
-
-def dumps_summary(value: Any) -> str:
-    """Compact JSON for log lines."""
-    return json.dumps(value, default=str)[:2000]

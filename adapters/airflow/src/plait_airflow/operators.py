@@ -17,11 +17,12 @@ Example::
 
 The job runs through the cache (``plait.compile`` + ``expand`` + ``run_job``),
 so a job that already ran — under ``to_dag``, ``Submitter`` or another
-operator — is served from the cache. Outputs go to XCom as JSON-able values:
-the return value is a dict by output name (each output is also pushed under
-its own key, so ``op.output["out"]`` works); paths and files become path
-strings into the job's cache directory; other objects become small
-references that another ``PlaitOperator`` resolves when given them as inputs.
+operator — is served from the cache. XCom carries references, never data
+(DESIGN.md §6): the return value is a dict by output name (each output is
+also pushed under its own key, so ``op.output["out"]`` works); paths and files
+become path strings into the job's cache directory; any other value becomes
+a small reference into the cache, which another ``PlaitOperator`` resolves
+when given it as an input (and :func:`plait_airflow.resolve` anywhere else).
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ from plait.cache import default_cache_root
 from plait.fields import MISSING
 from plait.labels import render_state, render_value
 
-from . import _store
-from ._tasks import run_jobs
+from . import _store, config
+from .node_operators import run_jobs
 
 __all__ = ["PlaitOperator"]
 
@@ -54,7 +55,8 @@ class PlaitOperator(BaseOperator):
         upstream ``XComArg`` s, Jinja strings, or references pushed by another
         PlaitOperator). Map over it with ``.partial(...).expand(inputs=[...])``.
     :param cache_root: the shared cache root (a path every worker sees);
-        defaults to plait's default cache root.
+        defaults to ``[plait] cache_root`` of Airflow's configuration
+        (``AIRFLOW__PLAIT__CACHE_ROOT``), else plait's default cache root.
     :param readonly_caches: caches consulted before running.
     :param environment: where shell jobs run (:mod:`plait.environments`).
 
@@ -90,6 +92,8 @@ class PlaitOperator(BaseOperator):
                 f"{self.task_id}: {type(task).__name__} has no input(s) {unknown} "
                 f"(inputs: {', '.join(task._inputs)})"
             )
+        if cache_root is None:
+            cache_root = config.cache_root()
         self.cache_root = None if cache_root is None else os.fspath(cache_root)
         self.readonly_caches = tuple(os.fspath(p) for p in readonly_caches)
         self.environment = environment
@@ -137,18 +141,11 @@ class PlaitOperator(BaseOperator):
         )
         (name,) = graph.nodes
         jobs, skipped = graph.expand(name, {})
-        results = run_jobs(jobs)
+        results = run_jobs(jobs, self.log)
         outputs = graph.outputs({name: graph.collect(name, jobs, results, skipped)})
-        ref: dict[str, Any] = {}
-        pushed: dict[str, Any] = {}
-        for field, value in outputs.items():
-            try:
-                pushed[field] = _store.to_xcom(value)
-            except TypeError:
-                if not ref:
-                    stored = _store.save_output(graph.cache_root, name, outputs)
-                    ref = {_store.REF_KEY: stored, "cache_root": graph.cache_root}
-                pushed[field] = _store.to_xcom(value, {**ref, "field": field})
+        stored = _store.save_output(graph.cache_root, name, outputs)
+        ref = {_store.REF_KEY: stored, "cache_root": graph.cache_root}
+        pushed = {f: _store.to_xcom(v, {**ref, "field": f}) for f, v in outputs.items()}
         ti = context["ti"]
         for field, value in pushed.items():
             if field != "return_value":

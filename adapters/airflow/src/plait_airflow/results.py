@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from . import _store
-from ._tasks import OUTPUTS_KEY
+from .node_operators import OUTPUTS_KEY
 
-__all__ = ["run_outputs", "xcom_value"]
+__all__ = ["resolve", "run_outputs", "xcom_value"]
 
 
 def xcom_value(dag_run: Any, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
@@ -44,3 +44,13 @@ def run_outputs(dag_run: Any, outputs_task_id: str = "outputs") -> dict[str, Any
         return None
     outputs: dict[str, Any] = _store.load_output(pushed["cache_root"], pushed["ref"])
     return outputs
+
+
+def resolve(value: Any) -> Any:
+    """The data behind the plait references in an XCom value (anywhere: tasks, tests, callbacks).
+
+    ``PlaitOperator`` and ``to_dag`` push references, never data: this turns
+    ``{"out": {"plait_ref": ...}}`` back into ``{"out": 10}`` (path strings
+    of file outputs stay paths). Reads the shared cache the references point into.
+    """
+    return _store.from_xcom(value, "")

@@ -1,92 +1,55 @@
 """The Airflow operators :func:`plait_airflow.to_dag` builds, one kind per step of a node.
 
-- :class:`NodeOperator` — a node without state: expand, run its one job, collect.
-- :class:`ExpandOperator` — a split node fed by upstream nodes: expands it at
+- :class:`PlaitRunNode` — a node without state: expand, run its one job, store its output.
+- :class:`PlaitExpandNode` — a split node fed by upstream nodes: expands it at
   run time from their stored outputs and pushes one small reference per mapped
-  task instance (a job, or a batch of jobs when the split exceeds
-  ``[core] max_map_length``).
-- :class:`RunOperator` — mapped, one task instance per job (or batch): ``run_job``.
-- :class:`CollectOperator` — applies the node's combine to its jobs' cached results.
-- :class:`OutputsOperator` — the workflow's outputs; fails the run if any job failed.
+  task instance (a batch of jobs, see :mod:`plait_airflow.batches`).
+- :class:`PlaitRunJobs` — mapped, one task instance per batch of jobs: ``run_job`` each.
+- :class:`PlaitCollectNode` — applies the node's combine to its jobs' cached results.
+- :class:`PlaitWorkflowOutputs` — the workflow's outputs; fails the run if any job failed.
 
-Each operator finds its compiled graph in a per-process registry filled when
-the DAG file calls ``to_dag`` (every Airflow worker parses the DAG file before
-running a task instance, and ``plait.compile`` is deterministic). Node outputs
-and run-time expansions are stored in the shared ``cache_root``
+Each operator finds its compiled graph in the per-process registry
+(:mod:`plait_airflow._registry`) filled when the DAG file calls ``to_dag``.
+Node outputs and run-time expansions are stored in the shared ``cache_root``
 (:mod:`plait_airflow._store`); XCom carries only their names.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
-import attrs
 from airflow.sdk import BaseOperator, TriggerRule
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
 import plait
-from plait import Graph, Job, NodeOutput, PlaitError, Result, SkippedJob
+from plait import Job, NodeOutput, PlaitError, Result, SkippedJob
 from plait.cache import store_outputs
 
 from . import _store
-
-logger = logging.getLogger(__name__)
+from ._registry import CompiledWorkflow, lookup
+from .assets import file_paths, files_alias
 
 #: XCom key under which an expand task pushes its expansion's reference
 EXPANSION_KEY = "plait_expansion"
 #: XCom key under which the outputs task pushes the reference to the exact outputs
 OUTPUTS_KEY = "plait_outputs"
 
-
-@attrs.define
-class CompiledWorkflow:
-    """A compiled graph and what the tasks built from it need to find each other."""
-
-    key: str
-    graph: Graph
-    output_tasks: dict[str, str]
-    expand_tasks: dict[str, str]
-    top_job: Job | None
-    _static: dict[str, list[Job]] = attrs.field(factory=dict)
-
-    def static_jobs(self, node: str) -> list[Job]:
-        """The jobs of a node without upstream nodes (computed once per process)."""
-        jobs = self._static.get(node)
-        if jobs is None:
-            jobs = self._static[node] = self.graph.static_jobs(node) or []
-        return jobs
-
-    @property
-    def cache_root(self) -> str:
-        """The shared cache root of every job of the graph."""
-        return self.graph.cache_root
+_UI_COLOR = "#d9ecf2"
 
 
-_REGISTRY: dict[str, CompiledWorkflow] = {}
+class TaskLog(Protocol):
+    """What the helpers need of an operator's ``self.log``."""
+
+    def info(self, event: Any, *args: Any, **kw: Any) -> Any: ...
+
+    def warning(self, event: Any, *args: Any, **kw: Any) -> Any: ...
 
 
-def register(workflow: CompiledWorkflow) -> None:
-    """Make ``workflow`` findable by the tasks of this process."""
-    _REGISTRY[workflow.key] = workflow
-
-
-def lookup(key: str) -> CompiledWorkflow:
-    """The workflow registered under ``key`` (the DAG file registers it when parsed)."""
-    try:
-        return _REGISTRY[key]
-    except KeyError:
-        raise AirflowFailException(
-            f"plait workflow {key!r} is not registered in this process: the DAG file that "
-            "calls plait_airflow.to_dag() must be parsed before its tasks run"
-        ) from None
-
-
-class _PlaitTask(BaseOperator):
+class _PlaitNodeTask(BaseOperator):
     """Base of the tasks of one node of a compiled workflow."""
 
-    ui_color = "#d9ecf2"
+    ui_color = _UI_COLOR
 
     def __init__(self, *, workflow: str, node: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -101,19 +64,57 @@ class _PlaitTask(BaseOperator):
     def upstream_outputs(self, context: Mapping[str, Any]) -> dict[str, NodeOutput]:
         """The stored outputs of this node's upstream nodes (failed ones if missing)."""
         wf = self.compiled
-        out: dict[str, NodeOutput] = {}
-        for up in wf.graph.nodes[self.node].upstream:
-            out[up] = pull_output(context, wf, up)
-        return out
+        return {
+            up: pull_output(context, wf, up, self.log) for up in wf.graph.nodes[self.node].upstream
+        }
+
+    def store(self, context: Mapping[str, Any], out: NodeOutput) -> dict[str, Any]:
+        """Store the node's output; attach its files to the node's files alias; the summary."""
+        wf = self.compiled
+        alias = files_alias(wf.graph.name, self.node)
+        if any(getattr(o, "name", None) == alias.name for o in self.outlets):
+            from airflow.sdk import Asset
+
+            for elem in out.items:
+                for path in file_paths(elem.outputs or {}):
+                    context["outlet_events"][alias].add(Asset(uri=f"file://{path}"))
+        return store_output(wf, out)
 
 
-def pull_output(context: Mapping[str, Any], wf: CompiledWorkflow, node: str) -> NodeOutput:
-    """A node's output, through the reference its output task pushed to XCom."""
+def pull_output(
+    context: Mapping[str, Any], wf: CompiledWorkflow, node: str, log: TaskLog
+) -> NodeOutput:
+    """A node's output: through the reference its task pushed, or from the cache if not rendered."""
+    if node not in wf.output_tasks:
+        return cached_output(wf, node, {})
     pushed = context["ti"].xcom_pull(task_ids=wf.output_tasks[node])
     if not pushed:
-        logger.warning("no output of %s was stored (its task failed): counting it as failed", node)
+        log.warning("no output of %s was stored (its task failed): counting it as failed", node)
         return wf.graph.failed_output(node)
     return _store.load_output(wf.cache_root, pushed["output"])
+
+
+def cached_output(wf: CompiledWorkflow, node: str, memo: dict[str, NodeOutput]) -> NodeOutput:
+    """The output of a node this DAG does not render, from the cache (subset rendering).
+
+    Raises AirflowFailException naming the node's jobs that are not in the cache.
+    """
+    if node in memo:
+        return memo[node]
+    graph = wf.graph
+    upstream = {up: cached_output(wf, up, memo) for up in graph.nodes[node].upstream}
+    jobs, skipped = graph.expand(node, upstream)
+    results = [_store.job_result(job) for job in jobs]
+    missing = [j.label for j, r in zip(jobs, results) if r.errored]
+    if missing or skipped:
+        shown = ", ".join([*missing, *(s.label for s in skipped)][:10])
+        raise AirflowFailException(
+            f"{node} is not rendered in this DAG (select=/exclude=) and its results are not "
+            f"all in the cache {wf.cache_root}: missing {len(missing) + len(skipped)} job(s): "
+            f"{shown}. Run them first, or render them (e.g. select=['+{node}'])."
+        )
+    memo[node] = out = graph.collect(node, jobs, results, skipped)
+    return out
 
 
 def store_output(wf: CompiledWorkflow, out: NodeOutput) -> dict[str, Any]:
@@ -128,13 +129,13 @@ def _run(job: Job) -> Result:
     return plait.run_workflow_job(job) if job.kind == "workflow" else plait.run_job(job)
 
 
-def run_jobs(jobs: Sequence[Job]) -> list[Result]:
+def run_jobs(jobs: Sequence[Job], log: TaskLog) -> list[Result]:
     """Run jobs through the cache, one after another; raise if any failed (after all ran)."""
     results = []
     for job in jobs:
         result = _run(job)
         how = "cached" if result.cached else ("failed" if result.errored else "ran")
-        logger.info("%s %s in %s", job.label, how, job.cache_dir)
+        log.info("%s %s in %s", job.label, how, job.cache_dir)
         results.append(result)
     raise_failures(jobs, results)
     return results
@@ -155,7 +156,7 @@ def raise_failures(jobs: Sequence[Job], results: Sequence[Result]) -> None:
     raise AirflowException("\n".join(lines))
 
 
-class NodeOperator(_PlaitTask):
+class PlaitRunNode(_PlaitNodeTask):
     """A node without state: its one job (expanded from the upstream outputs), run and stored.
 
     Skipped when an input it needs failed upstream; fails when its job fails.
@@ -179,8 +180,8 @@ class NodeOperator(_PlaitTask):
         results = [_run(job) for job in jobs]
         for job, result in zip(jobs, results):
             how = "cached" if result.cached else ("failed" if result.errored else "ran")
-            logger.info("%s %s in %s", job.label, how, job.cache_dir)
-        summary = store_output(wf, graph.collect(self.node, jobs, results, skipped))
+            self.log.info("%s %s in %s", job.label, how, job.cache_dir)
+        summary = self.store(context, graph.collect(self.node, jobs, results, skipped))
         if skipped:
             context["ti"].xcom_push("return_value", summary)
             raise AirflowSkipException(f"{self.node}: an input it needs failed upstream")
@@ -190,15 +191,20 @@ class NodeOperator(_PlaitTask):
         return summary
 
 
-class ExpandOperator(_PlaitTask):
+class PlaitExpandNode(_PlaitNodeTask):
     """Expands a split node at run time; pushes one reference per mapped task instance."""
 
-    def __init__(self, *, workflow: str, node: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *, workflow: str, node: str, jobs_per_task: int | None = None, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("trigger_rule", TriggerRule.ALL_DONE)
         super().__init__(workflow=workflow, node=node, **kwargs)
+        self.jobs_per_task = jobs_per_task
 
     def execute(self, context: Any) -> Any:
         """Store the node's jobs in the cache root; return the mapped task instances' refs."""
+        from .batches import batches
+
         wf = self.compiled
         try:
             jobs, skipped = wf.graph.expand(self.node, self.upstream_outputs(context))
@@ -207,50 +213,33 @@ class ExpandOperator(_PlaitTask):
         ref = _store.save_expansion(wf.cache_root, self.node, jobs, skipped)
         context["ti"].xcom_push(EXPANSION_KEY, ref)
         for s in skipped:
-            logger.info("%s skipped: %s", s.label, s.reason)
-        return job_refs(jobs, ref)
+            self.log.info("%s skipped: %s", s.label, s.reason)
+        return batches(jobs, self.jobs_per_task, ref)
 
 
-def max_map_length() -> int:
-    """Airflow's ``[core] max_map_length``: the most task instances one mapped task may have."""
-    from airflow.sdk.configuration import conf
+class PlaitRunJobs(_PlaitNodeTask):
+    """One mapped task instance: the batch of the node's jobs ``job_ref`` points to.
 
-    return max(1, conf.getint("core", "max_map_length", fallback=1024))
+    Every job runs through the cache (a retried or cleared batch reruns only
+    its unfinished jobs); the task instance fails naming each failed job.
+    """
 
-
-def job_refs(jobs: Sequence[Job], expansion: str | None) -> list[dict[str, Any]]:
-    """One small reference per mapped task instance: a job, or a batch when there are too many."""
-    n = len(jobs)
-    limit = max_map_length()
-    size = -(-n // limit) if n > limit else 1
-    refs = []
-    for start in range(0, n, size):
-        stop = min(start + size, n)
-        first, last = jobs[start].state_label, jobs[stop - 1].state_label
-        label = first if stop - start == 1 else f"{first} … {last}"
-        refs.append({"start": start, "stop": stop, "label": label, "expansion": expansion})
-    return refs
-
-
-class RunOperator(_PlaitTask):
-    """One mapped task instance: the job (or batch of jobs) ``job_ref`` points to."""
-
-    def __init__(self, *, workflow: str, node: str, job_ref: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(self, *, workflow: str, node: str, job_ref: Any, **kwargs: Any) -> None:
         super().__init__(workflow=workflow, node=node, **kwargs)
         self.job_ref = job_ref
 
     def execute(self, context: Any) -> None:
-        """Run the job(s) through the cache; fail if one failed."""
+        """Run the batch's jobs through the cache; fail if one failed."""
         wf = self.compiled
         ref = self.job_ref
         if ref.get("expansion"):
             jobs, _ = _store.load_expansion(wf.cache_root, ref["expansion"])
         else:
             jobs = wf.static_jobs(self.node)
-        run_jobs(jobs[ref["start"] : ref["stop"]])
+        run_jobs(jobs[ref["start"] : ref["stop"]], self.log)
 
 
-class CollectOperator(_PlaitTask):
+class PlaitCollectNode(_PlaitNodeTask):
     """Applies a split node's combine to its jobs' cached results and stores the output."""
 
     def __init__(self, *, workflow: str, node: str, **kwargs: Any) -> None:
@@ -265,7 +254,7 @@ class CollectOperator(_PlaitTask):
         if self.node in wf.expand_tasks:
             ref = context["ti"].xcom_pull(task_ids=wf.expand_tasks[self.node], key=EXPANSION_KEY)
             if not ref:
-                logger.warning("%s could not be expanded: its output counts as failed", self.node)
+                self.log.warning("%s could not be expanded: its output counts as failed", self.node)
                 return store_output(wf, wf.graph.failed_output(self.node))
             jobs, skipped = _store.load_expansion(wf.cache_root, ref)
         else:
@@ -273,12 +262,14 @@ class CollectOperator(_PlaitTask):
         results = [_store.job_result(job) for job in jobs]
         failed = [j.label for j, r in zip(jobs, results) if r.errored]
         if failed:
-            logger.warning("%d job(s) of %s failed: %s", len(failed), self.node, ", ".join(failed))
-        return store_output(wf, wf.graph.collect(self.node, jobs, results, skipped))
+            self.log.warning(
+                "%d job(s) of %s failed: %s", len(failed), self.node, ", ".join(failed)
+            )
+        return self.store(context, wf.graph.collect(self.node, jobs, results, skipped))
 
 
-class OutputsOperator(BaseOperator):
-    """The workflow's outputs, pushed to XCom; fails the DAG run if any job failed.
+class PlaitWorkflowOutputs(BaseOperator):
+    """The workflow's outputs (references to them in XCom); fails the DAG run if any job failed.
 
     When the workflow finished without failures its result is also stored
     where ``Submitter`` would store it, so later runs on any host reuse it.
@@ -292,12 +283,17 @@ class OutputsOperator(BaseOperator):
         self.workflow = workflow
 
     def execute(self, context: Any) -> Any:
-        """Gather the node outputs, push the workflow outputs, fail if anything failed."""
+        """Gather the node outputs, push references to the outputs, fail if anything failed."""
         wf = lookup(self.workflow)
         graph = wf.graph
-        node_outputs = {name: pull_output(context, wf, name) for name in graph.nodes}
-        outputs = graph.outputs(node_outputs)
+        node_outputs = {name: pull_output(context, wf, name, self.log) for name in wf.output_tasks}
+        outputs = {
+            field: value
+            for field, value in graph.outputs(_with_missing(graph, node_outputs)).items()
+            if getattr(graph.outputs_spec[field], "node", None) in (None, *node_outputs)
+        }
         ref = _store.save_output(wf.cache_root, graph.name, outputs)
+        pointer = {_store.REF_KEY: ref, "cache_root": wf.cache_root}
         context["ti"].xcom_push(OUTPUTS_KEY, {"ref": ref, "cache_root": wf.cache_root})
         bad = [out for out in node_outputs.values() if not out.ok]
         if bad:
@@ -306,7 +302,11 @@ class OutputsOperator(BaseOperator):
                 f"{graph.name}: some jobs failed or were skipped because of a failure:\n"
                 + _store.describe_failures(bad, wf.cache_root, kinds)
             )
-        if wf.top_job is not None:  # the record Submitter's runs share
-            store_outputs(wf.top_job.cache_dir, outputs)
-        base = {_store.REF_KEY: ref, "cache_root": wf.cache_root}
-        return {f: _store.to_xcom(v, {**base, "field": f}) for f, v in outputs.items()}
+        if wf.top_job is not None and len(wf.output_tasks) == len(graph.nodes):
+            store_outputs(wf.top_job.cache_dir, outputs)  # the record Submitter's runs share
+        return {f: _store.to_xcom(v, {**pointer, "field": f}) for f, v in outputs.items()}
+
+
+def _with_missing(graph: plait.Graph, outs: dict[str, NodeOutput]) -> dict[str, NodeOutput]:
+    # nodes a subset DAG does not render: their outputs are left out of the workflow outputs
+    return {name: outs.get(name) or graph.failed_output(name) for name in graph.nodes}

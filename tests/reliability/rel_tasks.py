@@ -1,0 +1,107 @@
+"""Tasks and helpers of the reliability suite (importable, so subprocesses see them)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from plait import python, shell
+
+MARKS_ENV = "PLAIT_REL_MARKS"
+
+
+def mark(tag: str) -> None:
+    """Append ``tag pid`` to the marks file named by $PLAIT_REL_MARKS (counts executions)."""
+    target = os.environ.get(MARKS_ENV)
+    if target:
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, f"{tag} {os.getpid()}\n".encode())
+        finally:
+            os.close(fd)
+
+
+def marks(path: Path) -> list[str]:
+    """The tags recorded, one per execution."""
+    if not path.exists():
+        return []
+    return [line.split()[0] for line in path.read_text().splitlines() if line.strip()]
+
+
+@python.define
+def Square(x: int, pause: float = 0.0) -> int:
+    """x * x, recording each execution; sleeps ``pause`` seconds."""
+    mark(f"Square:{x}")
+    if pause:
+        time.sleep(pause)
+    return x * x
+
+
+@python.define
+def Exit(code: int) -> int:
+    """Calls sys.exit(code) for a non-zero code."""
+    import sys
+
+    if code:
+        sys.exit(code)
+    return code
+
+
+@python.define
+def Interrupt(x: int) -> int:
+    """Raises KeyboardInterrupt for x == 1."""
+    if x == 1:
+        raise KeyboardInterrupt
+    return x
+
+
+@python.define
+def Sleep(seconds: float, tag: str = "") -> float:
+    """Sleeps, recording each execution."""
+    mark(f"Sleep:{tag}")
+    time.sleep(seconds)
+    return seconds
+
+
+@python.define
+def Unpicklable(x: int) -> object:
+    """Returns an object no serialiser can store (a lock)."""
+    import threading
+
+    mark(f"Unpicklable:{x}")
+    return threading.Lock()
+
+
+@python.define
+def Big(n: int) -> bytes:
+    """n bytes."""
+    return b"\x01" * n
+
+
+class Opaque:
+    """A type that is not plain data (stored as an authenticated pickle)."""
+
+    def __init__(self, v: int) -> None:
+        self.v = v
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Opaque) and other.v == self.v
+
+
+@python.define
+def MakeOpaque(v: int) -> object:
+    """An Opaque(v), recording each execution."""
+    mark(f"MakeOpaque:{v}")
+    return Opaque(v)
+
+
+@python.define
+def PidOf(x: int, pause: float = 0.0) -> int:
+    """The pid of the process that ran it."""
+    if pause:
+        time.sleep(pause)
+    return os.getpid()
+
+
+Copy = shell.define("cp <in_file:generic/file> <out|out_file:generic/file>")
