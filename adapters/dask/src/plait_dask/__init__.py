@@ -28,7 +28,13 @@ from .collection import to_dask
 from .errors import SchedulerLostError
 from .jobqueue import jobqueue_kwargs
 from .keys import dask_key
-from .resources import cluster_worker_resources, job_resources, unfit_reason, worker_offers
+from .resources import (
+    cluster_worker_resources,
+    fit_reason,
+    job_resources,
+    unfit_reason,
+    worker_offers,
+)
 from .worker import DaskWorker
 
 __all__ = [
@@ -36,6 +42,7 @@ __all__ = [
     "SchedulerLostError",
     "cluster_worker_resources",
     "dask_key",
+    "fit_reason",
     "job_resources",
     "jobqueue_kwargs",
     "to_dask",

@@ -5,11 +5,11 @@ becomes a Dask task with ``resources={"cpus": 2, "memory": 4e9}``; Dask runs it
 only on a worker advertising at least that much. A job no worker can ever
 hold would wait for ever, so hosts check first::
 
-    from plait_dask.resources import job_resources, unfit_reason, worker_offers
+    from plait_dask.resources import fit_reason, job_resources
 
     need = job_resources(job)                     # {"cpus": 2, "memory": 4e9} or None
     if need:
-        reason = unfit_reason(job.label, need, worker_offers(client, cluster))
+        reason = fit_reason(client, job.label, need, cluster)   # None if it fits
         if reason is not None:
             ...                                   # fail the job with ``reason``
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "cluster_worker_resources",
+    "fit_reason",
     "job_resources",
     "parse_resources",
     "unfit_reason",
@@ -121,3 +122,26 @@ def _fmt(res: Mapping[str, float]) -> str:
     if not res:
         return "{no resources}"
     return "{" + ", ".join(f"{k}={_num(v)}" for k, v in sorted(res.items())) + "}"
+
+
+def fit_reason(
+    client: Client,
+    label: str,
+    need: Mapping[str, float],
+    cluster: Any = None,
+    timeout: float = 60.0,
+) -> str | None:
+    """None if a worker of ``client``'s cluster can hold a job needing ``need``, else why not.
+
+    Looks at the connected workers and at those ``cluster`` would add; with
+    neither, waits up to ``timeout`` seconds for a first worker. Callers that
+    check many jobs cache the answer per resource set.
+    """
+    offers = worker_offers(client, cluster)
+    if not offers:
+        try:
+            client.wait_for_workers(1, timeout=timeout)
+        except TimeoutError:
+            pass
+        offers = worker_offers(client, cluster)
+    return unfit_reason(label, need, offers)

@@ -44,7 +44,7 @@ from plait.workers import Worker
 
 from .errors import SchedulerLostError
 from .keys import KEY_STYLES, dask_key
-from .resources import job_resources, unfit_reason, worker_offers
+from .resources import fit_reason, job_resources
 from .transport import JobEncoder, run_encoded
 
 if TYPE_CHECKING:
@@ -339,18 +339,12 @@ class DaskWorker(Worker):
 
     # -- resources ------------------------------------------------------------
     def _fit(self, res: Resources, label: str) -> str | None:
-        """None if some worker can hold a job needing ``res``, else why not."""
-        if res in self._fits:
-            return self._fits[res]
-        offers = worker_offers(self._client, self._cluster)
-        if not offers:
-            try:
-                self._client.wait_for_workers(1, timeout=self.resource_timeout)
-            except TimeoutError:
-                pass
-            offers = worker_offers(self._client, self._cluster)
-        problem = self._fits[res] = unfit_reason(label, res.as_dict(), offers)
-        return problem
+        """None if some worker can hold a job needing ``res``, else why not (cached)."""
+        if res not in self._fits:
+            self._fits[res] = fit_reason(
+                self._client, label, res.as_dict(), self._cluster, self.resource_timeout
+            )
+        return self._fits[res]
 
 
 def _local_cluster(
