@@ -408,7 +408,7 @@ class Graph:
         pairs = list(member.state)
         if isinstance(member, SkippedJob):
             pairs += [(f, "?") for ax in node.own for f in ax.fields]
-        spans = node.state.spans()
+        spans = node.state.spans
         return tuple(tuple(pairs[a:b]) for a, b in (spans[i] for i in node.state.kept))
 
     def _identity_of(self, name: str) -> str:
