@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _funcs
+
 from plait import python, workflow
 
 

@@ -28,9 +28,7 @@ def _pipeline(reduce: bool, sleep: bool = False):  # type: ignore[no-untyped-def
     return Pipeline(funcs, validate_type_annotations=False)  # total takes the array
 
 
-def _run(
-    pipeline, n: int, variant: str, root: str, executor: Executor, folder: str | None = None
-):  # type: ignore[no-untyped-def]
+def _run(pipeline, n: int, variant: str, root: str, executor: Executor, folder: str | None = None):  # type: ignore[no-untyped-def]
     kwargs: dict[str, object] = {"parallel": True, "executor": executor, "show_progress": False}
     if variant == "disk":
         kwargs["run_folder"] = folder or tempfile.mkdtemp(prefix="pipefunc-", dir=root)
