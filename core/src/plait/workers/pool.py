@@ -45,6 +45,8 @@ __all__ = ["ProcessPool"]
 
 #: how often a pool process checks that its driver is still alive (seconds)
 PARENT_POLL = 0.25
+#: a pool process sends the results of a long batch at least this often (seconds)
+FLUSH = 0.05
 
 
 def _watch_parent(parent: int) -> None:
@@ -54,10 +56,17 @@ def _watch_parent(parent: int) -> None:
             os._exit(70)
 
 
-def _process_main(conn: Connection, parent: int, run: Callable[[Any], Any]) -> None:
-    """A pool process: run the jobs of each batch received, send each result back."""
+def _process_main(conn: Connection, parent: int, run: Callable[[Any], Any], state: Any) -> None:
+    """A pool process: run the jobs of each batch received and send their results back.
+
+    ``state`` (shared memory) holds the number of the job running now (counted
+    from this process's first job; -1 when idle) and when it started, so the
+    driver knows which job to fail or stop without a message per job. Results
+    go back when a batch is done, or every ``FLUSH`` seconds during a long one.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    started = 0
     while True:
         try:
             payload = conn.recv_bytes()
@@ -65,16 +74,40 @@ def _process_main(conn: Connection, parent: int, run: Callable[[Any], Any]) -> N
             os._exit(0)
         if not payload:  # the driver's stop message
             os._exit(0)
+        pending: list[Any] = []
+        last = time.monotonic()
         for job in pickle.loads(payload):
+            state[1] = time.monotonic()
+            state[0] = started
+            started += 1
             try:
                 result = run(job)
             except BaseException as exc:  # SystemExit, KeyboardInterrupt: this job's failure
                 result = _failure(job, exc)
+            state[0] = -1
+            pending.append((job, result))
+            now = time.monotonic()
+            if now - last >= FLUSH:
+                _send(conn, pending)
+                pending, last = [], now
+        if pending:
+            _send(conn, pending)
+
+
+def _send(conn: Connection, done: list[tuple[Any, Any]]) -> None:
+    results = [r for _, r in done]
+    try:
+        data = cloudpickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # a result cannot travel: send that one as a failure
+        fixed = []
+        for job, r in done:
             try:
-                data = cloudpickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+                cloudpickle.dumps(r, protocol=pickle.HIGHEST_PROTOCOL)
+                fixed.append(r)
             except Exception as exc:
-                data = cloudpickle.dumps(_failure(job, exc), protocol=pickle.HIGHEST_PROTOCOL)
-            conn.send_bytes(data)
+                fixed.append(_failure(job, exc))
+        data = cloudpickle.dumps(fixed, protocol=pickle.HIGHEST_PROTOCOL)
+    conn.send_bytes(data)
 
 
 def _failure(job: Any, exc: BaseException | str) -> Any:
@@ -99,30 +132,26 @@ class _Proc:
 
     def __init__(self, ctx: Any, run: Callable[[Any], Any]) -> None:
         self.conn, child = ctx.Pipe()
+        self.state = ctx.RawArray("d", [-1.0, 0.0])
         self.process = ctx.Process(
-            target=_process_main, args=(child, os.getpid(), run), daemon=True
+            target=_process_main, args=(child, os.getpid(), run, self.state), daemon=True
         )
         self.process.start()
         child.close()
-        self.jobs: deque[Any] = deque()
-        self.bounds: deque[int] = deque()  # jobs left in each batch sent
-        self.started = 0.0  # when its current job (jobs[0]) started
+        self.jobs: deque[Any] = deque()  # sent, no result yet
+        self.first = 0  # the number of jobs[0] in this process's count
 
     def send(self, jobs: list[Any]) -> None:
-        if not self.jobs:
-            self.started = time.monotonic()
         self.conn.send_bytes(cloudpickle.dumps(jobs, protocol=pickle.HIGHEST_PROTOCOL))
         self.jobs.extend(jobs)
-        self.bounds.append(len(jobs))
 
-    def done_one(self) -> Any:
-        """The job whose result just arrived; the next one starts now."""
-        job = self.jobs.popleft()
-        self.bounds[0] -= 1
-        if not self.bounds[0]:
-            self.bounds.popleft()
-        self.started = time.monotonic()
-        return job
+    def running(self) -> tuple[int, float] | None:
+        """(position in ``jobs``, start time) of the job running now, or None."""
+        number, started = int(self.state[0]), self.state[1]
+        pos = number - self.first
+        if number < 0 or not 0 <= pos < len(self.jobs):
+            return None
+        return pos, started
 
     def stop(self, kill: bool = False) -> None:
         with contextlib.suppress(OSError):
@@ -202,14 +231,14 @@ class ProcessPool:
             for p in busy:
                 waits[p.conn] = p
                 waits[p.process.sentinel] = p
-            ready = wait(list(waits), timeout=self._next_deadline(busy))
+            ready = wait(list(waits), timeout=self._next_check(busy))
             for obj in ready:
                 proc = waits[obj]
                 if proc not in self._procs:
                     continue
                 finished.extend(self._receive(proc))
                 if obj is not proc.conn:
-                    finished.extend(self._died(proc))
+                    finished.extend(self._lose(proc, None))
             finished.extend(self._expire(busy))
         self._outstanding -= len(finished)
         return finished
@@ -218,59 +247,73 @@ class ProcessPool:
         out = []
         try:
             while proc.jobs and proc.conn.poll():
-                result = pickle.loads(proc.conn.recv_bytes())
-                out.append((proc.done_one(), result))
+                for result in pickle.loads(proc.conn.recv_bytes()):
+                    out.append((proc.jobs.popleft(), result))
+                    proc.first += 1
         except (EOFError, OSError):
             pass  # it died: its sentinel says so
         return out
 
-    def _died(self, proc: _Proc) -> list[tuple[Any, Any]]:
-        """A process ended: fail the job it was running, requeue the rest, replace it."""
+    def _lose(self, proc: _Proc, timeout: float | None) -> list[tuple[Any, Any]]:
+        """A process died (or is stopped for a timeout): fail its running job, requeue the rest.
+
+        Jobs it finished without sending their results are requeued too: their
+        results are in the cache, so they are not run again.
+        """
+        running = proc.running()
         self._procs.remove(proc)
-        proc.stop()
-        code = proc.process.exitcode
-        how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        proc.stop(kill=timeout is not None)
         out = []
-        if proc.jobs:
-            job = proc.jobs.popleft()
-            message = (
-                f"{job.label}: the pool process running it died ({how}); "
-                "the other jobs were not affected"
-            )
+        if running is not None:
+            pos = running[0]
+            job = proc.jobs[pos]
+            del proc.jobs[pos]
+            if timeout is not None:
+                message = f"{job.label}: timed out after {timeout:g} s (its process was stopped)"
+                error: BaseException | str = TimeoutError(message)
+            else:
+                code = proc.process.exitcode
+                how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+                message = error = (
+                    f"{job.label}: the pool process running it died ({how}); "
+                    "the other jobs were not affected"
+                )
             logger.warning("%s", message)
-            out.append((job, _lost(job, message)))
-            self._queue.extendleft(reversed(proc.jobs))
+            out.append((job, _lost(job, error)))
+        self._queue.extendleft(reversed(proc.jobs))
         return out
 
-    def _next_deadline(self, busy: list[_Proc]) -> float | None:
-        deadlines = []
+    def _next_check(self, busy: list[_Proc]) -> float | None:
+        """Seconds until a running job may exceed its time limit (None: no limits)."""
+        soonest = None
         for p in busy:
-            limit = self._timeout_of(p.jobs[0])
-            if limit is not None:
-                deadlines.append(p.started + limit)
-        if not deadlines:
-            return None
-        return max(0.0, min(deadlines) - time.monotonic())
+            if not any(self._timeout_of(j) is not None for j in p.jobs):
+                continue
+            check = 0.1  # a job may start any moment: look again soon
+            running = p.running()
+            if running is not None:
+                limit = self._timeout_of(p.jobs[running[0]])
+                if limit is not None:
+                    check = min(check, running[1] + limit - time.monotonic())
+            soonest = check if soonest is None else min(soonest, check)
+        return None if soonest is None else max(0.0, soonest)
 
     def _expire(self, busy: list[_Proc]) -> list[tuple[Any, Any]]:
         out = []
-        now = time.monotonic()
         for p in busy:
-            if p not in self._procs or not p.jobs:
+            if p not in self._procs:
                 continue
-            limit = self._timeout_of(p.jobs[0])
-            if limit is None or now - p.started < limit:
+            running = p.running()
+            if running is None:
                 continue
-            out.extend(self._receive(p))  # it may have just finished
-            if not p.jobs or now - p.started < limit:
+            limit = self._timeout_of(p.jobs[running[0]])
+            if limit is None or time.monotonic() - running[1] < limit:
                 continue
-            job = p.jobs.popleft()
-            self._procs.remove(p)
-            p.stop(kill=True)
-            message = f"{job.label}: timed out after {limit:g} s (its process was stopped)"
-            logger.warning("%s", message)
-            out.append((job, _lost(job, TimeoutError(message))))
-            self._queue.extendleft(reversed(p.jobs))
+            out.extend(self._receive(p))
+            again = p.running()
+            if again is None or again[1] != running[1]:
+                continue  # it finished meanwhile
+            out.extend(self._lose(p, limit))
         return out
 
     def close(self) -> None:
