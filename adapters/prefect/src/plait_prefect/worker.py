@@ -200,6 +200,7 @@ class PrefectWorker(Worker):
         self._skipped: list[str] = []
         self._submitted = 0
         self._cached = 0
+        self._reported = False  # whether the driver reports progress events to the worker
         self._closed = False
 
     # -- optional driver notifications ------------------------------------------
@@ -210,6 +211,7 @@ class PrefectWorker(Worker):
 
     def report(self, event: Progress) -> None:
         """A driver progress event: count the jobs served from plait's cache (no task run)."""
+        self._reported = True
         if event.status == "cached":
             self._cached += 1
         elif event.status == "skipped":
@@ -307,7 +309,8 @@ class PrefectWorker(Worker):
     def summary(self) -> str:
         """``plait: 5 job(s) ran as task runs, 3 served from plait's cache (no task run), ...``."""
         text = f"plait: {self._submitted} job(s) ran as Prefect task runs"
-        text += f", {self._cached} served from plait's cache (no task run)"
+        if self._reported:
+            text += f", {self._cached} served from plait's cache (no task run)"
         if self._failed:
             text += f", {len(self._failed)} failed"
         if self._skipped:
