@@ -100,7 +100,7 @@ def job_result(job: Job) -> Result:
 
 
 def to_xcom(value: Any, ref: dict[str, Any], path: tuple[int | str, ...] = ()) -> Any:
-    """What XCom carries for ``value``: a reference, never the data (DESIGN.md §6).
+    """What XCom carries for ``value``: a reference, never the data (docs/design.md §6).
 
     Paths and files (fileformats objects), and lists or dicts of them, become
     path strings (files live in their job's cache directory: the path is the

@@ -18,7 +18,7 @@ Example::
 The job runs through the cache (``plait.compile`` + ``expand`` + ``run_job``),
 so a job that already ran — under ``to_dag``, ``Submitter`` or another
 operator — is served from the cache. XCom carries references, never data
-(DESIGN.md §6): the return value is a dict by output name (each output is
+(docs/design.md §6): the return value is a dict by output name (each output is
 also pushed under its own key, so ``op.output["out"]`` works); paths and files
 become path strings into the job's cache directory; any other value becomes
 a small reference into the cache, which another ``PlaitOperator`` resolves
