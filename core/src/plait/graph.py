@@ -493,7 +493,7 @@ def compile(
     )
     if unsplit_workflow and inline:
         check_complete(defn, name)
-        construction = defn.construct()  # type: ignore[attr-defined]
+        construction = defn.construct()
         nodes = list(construction.nodes.values())
         return Graph(name, nodes, construction.outputs, root, readonly_caches, defn, environment)
     node = make_node(name, defn, {})
