@@ -1,12 +1,14 @@
 """An Airflow DAG built from a plait workflow: drop this file into your dags folder.
 
-    export PLAIT_CACHE_ROOT=/shared/plait-cache     # a path every Airflow worker sees
+    export AIRFLOW__PLAIT__CACHE_ROOT=/shared/plait-cache   # [plait] cache_root: every worker sees it
     export AIRFLOW_HOME=~/airflow-plait             # Airflow's config and sqlite database
     airflow db migrate                              # once per AIRFLOW_HOME
     AIRFLOW__CORE__DAGS_FOLDER=examples/airflow airflow dags test plait_powers
     # or: copy this file into your dags folder and trigger plait_powers from the UI
 
-The DAG mirrors the workflow: ``TenToThePower`` is a task group whose ``run``
+The cache comes from the ``[plait] cache_root`` option of Airflow's
+configuration (set once per deployment, in ``airflow.cfg`` or as above), so
+the DAG file names no path. The DAG mirrors the workflow: ``TenToThePower`` is a task group whose ``run``
 task is mapped over ``ps`` (one task instance per job, labelled ``p=1``,
 ``p=2``, ...), ``Sum`` is one task, ``outputs`` pushes the results. Jobs run
 through plait's cache, so rerunning the DAG, or running the same workflow with
@@ -20,7 +22,6 @@ importable module: a task's identity includes the module it is defined in.
 from __future__ import annotations
 
 import datetime
-import os
 
 from plait import python, workflow
 from plait_airflow import to_dag
@@ -49,7 +50,6 @@ def Powers(ps: list[int]) -> tuple[list[int], int]:
 dag = to_dag(
     Powers(ps=[1, 2, 3, 4, 5]),
     dag_id="plait_powers",
-    cache_root=os.environ.get("PLAIT_CACHE_ROOT", "/tmp/plait-airflow-cache"),
     # Airflow options per node, for the tasks that run its jobs
     node_options={
         "TenToThePower": {"retries": 2, "retry_delay": datetime.timedelta(seconds=10)},

@@ -61,3 +61,29 @@ def Marked(x: int, log_dir: str, seconds: float = 0.0) -> int:
     with open(os.path.join(log_dir, f"done-{x}.{uuid.uuid4().hex}"), "w") as f:
         f.write(repr(time.time()))
     return x * x
+
+
+@python.define
+def Stamp(x: int, log_dir: str, tag: str, late: int = -1) -> int:
+    """x; writes ``<tag>-<x>.<uuid>`` holding the time it finished.
+
+    For ``x == late`` the first attempt fails: under ``dag.test()``, which
+    runs task instances one at a time, a retried element is a slow element.
+    """
+    import time
+
+    flag = os.path.join(log_dir, f"late-{tag}-{x}")
+    if x == late and not os.path.exists(flag):
+        open(flag, "w").close()
+        raise RuntimeError(f"{tag}[x={x}] is late")
+    with open(os.path.join(log_dir, f"{tag}-{x}.{uuid.uuid4().hex}"), "w") as f:
+        f.write(repr(time.time()))
+    return x
+
+
+@python.define
+def Shout(s: str, bad: str = "") -> str:
+    """``s`` in capitals; fails for ``s == bad``."""
+    if s == bad:
+        raise ValueError(f"cannot shout {s!r}")
+    return s.upper()

@@ -61,7 +61,7 @@ def test_operator_expand_shares_the_cache_with_to_dag(dag_files: Any, tmp_path: 
     labels = {mi: ti.rendered_map_index for (tid, mi), ti in tis.items() if tid == "powers"}
     assert labels == {0: "p=1", 1: "p=2", 2: "p=3", 3: "p=4"}
     pushed = [xcom_value(run, "powers", map_index=i) for i in range(4)]
-    # XCom carries references into the cache, never the data (DESIGN.md §6)
+    # XCom carries references into the cache, never the data (docs/design.md §6)
     assert all(set(p["out"]) == {"plait_ref", "cache_root", "field", "index"} for p in pushed)
     assert [resolve(p) for p in pushed] == [
         {"out": 10},

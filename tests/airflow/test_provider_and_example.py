@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, airflow_cli
+from airflow_helpers import REPO, airflow_cli
 
 import plait
 from plait_airflow import run_outputs, to_dag
@@ -120,11 +120,11 @@ def test_operators_are_named_for_what_they_do_and_the_dag_documents_the_workflow
 def test_example_dag_runs_with_airflow_dags_test(dags_folder: Path, tmp_path: Path) -> None:
     shutil.copy(REPO / "examples" / "airflow" / "plait_powers_dag.py", dags_folder)
     cache = tmp_path / "cache"
-    os.environ["PLAIT_CACHE_ROOT"] = str(cache)
+    os.environ["AIRFLOW__PLAIT__CACHE_ROOT"] = str(cache)
     try:
         proc = airflow_cli("dags", "test", "plait_powers")
     finally:
-        del os.environ["PLAIT_CACHE_ROOT"]
+        del os.environ["AIRFLOW__PLAIT__CACHE_ROOT"]
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     stored = sorted(p.name for p in cache.iterdir() if (p / "result.pkl").exists())
     # 5 powers, 1 sum, and the workflow's own result

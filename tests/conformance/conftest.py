@@ -2,14 +2,19 @@
 
 The worker list is built from what is installed: ``debug`` and ``cf`` always,
 ``dask`` when plait-dask is (the ``dask`` tox env), on one LocalCluster of two
-worker processes shared by the session. Adapters that join add themselves to
-:data:`WORKERS` here.
+worker processes shared by the session; ``prefect`` (its default thread runner)
+and ``prefect-dask`` (prefect-dask's DaskTaskRunner on a LocalCluster of two
+worker processes) when plait-prefect is (the ``prefect`` tox env), on the one
+Prefect API server of the test run (tests/prefect/prefect_server.py). Adapters
+that join add themselves to :data:`WORKERS` here.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +33,41 @@ WORKERS: dict[str, Callable[[pytest.FixtureRequest], dict[str, Any]]] = {
 }
 if importlib.util.find_spec("plait_dask") is not None:
     WORKERS["dask"] = _dask_options
+
+
+def _prefect_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    request.getfixturevalue("conformance_prefect_api")
+    return {"worker": "prefect"}
+
+
+def _prefect_dask_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    import prefect_server
+    from prefect_dask import DaskTaskRunner
+
+    request.getfixturevalue("conformance_prefect_api")
+    return {
+        "worker": "prefect",
+        "task_runner": DaskTaskRunner(address=prefect_server.dask_address()),
+    }
+
+
+if importlib.util.find_spec("plait_prefect") is not None:
+    sys.path.insert(0, str(Path(__file__).parent.parent / "prefect"))
+    WORKERS["prefect"] = _prefect_options
+    if importlib.util.find_spec("prefect_dask") is not None:
+        WORKERS["prefect-dask"] = _prefect_dask_options
+
+
+@pytest.fixture(scope="session")
+def conformance_prefect_api() -> Iterator[str]:
+    """The one Prefect API server of the test run (shared with tests/prefect)."""
+    import prefect_server
+
+    url = prefect_server.acquire()
+    try:
+        yield url
+    finally:
+        prefect_server.release()
 
 
 @pytest.fixture(scope="session")

@@ -134,3 +134,14 @@ def test_graph_svg_and_coloured_run_picture(cache: Path, tmp_path: Path) -> None
     text = (tmp_path / "run.dot").read_text()
     assert 'fillcolor="#f4a6a6", tooltip="failed"' in text  # Square failed
     assert 'tooltip="skipped"' in text  # Total skipped
+
+
+def test_user_mistakes_are_one_line_errors(cache: Path, tmp_path: Path) -> None:
+    wrong = plait("run", TASKS, "-i", "xs=abc", cache=cache, check=False)
+    assert wrong.returncode == 2
+    assert "InputError: SumOfSquares.xs: expected list[int], got str 'abc'" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+    missing = plait("graph", TASKS, "-o", str(tmp_path / "g.dot"), cache=cache, check=False)
+    assert missing.returncode == 2 and "missing mandatory input(s): xs" in missing.stderr
+    unknown = plait("run", "no_such_module:X", cache=cache, check=False)
+    assert unknown.returncode == 2 and "cannot import 'no_such_module'" in unknown.stderr

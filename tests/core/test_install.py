@@ -28,6 +28,11 @@ CASES = {
         "import plait_dask; from plait.workers import available_workers; "
         "assert 'dask' in available_workers()",
     ),
+    "prefect": (
+        "docs/prefect.md",
+        "import plait_prefect; from plait.workers import available_workers; "
+        "assert 'prefect' in available_workers()",
+    ),
     "airflow": ("docs/airflow.md", "import plait_airflow; from plait_airflow import to_dag"),
 }
 

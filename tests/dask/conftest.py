@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,6 @@ import pytest
 HERE = Path(__file__).parent
 REPO = HERE.parent.parent
 SLURM_SH = REPO / "scripts" / "slurm.sh"
-sys.path.insert(0, str(HERE))
 
 
 @pytest.fixture

@@ -9,22 +9,18 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 import time
 import uuid
 from pathlib import Path
 
-from plait import python, workflow
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "conformance"))
-
-from conformance_tasks import (  # found through the path above
+from conformance_tasks import (
     Add,
     Concat,
     FailOn,
     Identity,
     Interval,
     Mul,
+    NestedConnected,
     Outer,
     PartialFailure,
     Powers,
@@ -35,6 +31,8 @@ from conformance_tasks import (  # found through the path above
     TenToThePower,
     TwoIndependent,
 )
+
+from plait import python, workflow
 
 __all__ = [
     "Add",
@@ -47,23 +45,28 @@ __all__ = [
     "CountedChain",
     "CountedNext",
     "FailOn",
+    "FailOnText",
     "Huge",
     "Identity",
     "Interval",
     "Length",
     "Mul",
+    "NestedConnected",
     "Outer",
     "PartialFailure",
     "Powers",
     "Range",
+    "Release",
     "RuntimeSplit",
     "Sized",
+    "SlowFirst",
     "Small",
     "SplitPropagateCombine",
     "Sum",
     "TenToThePower",
     "Trivial",
     "TwoIndependent",
+    "WaitForOthers",
     "WhereAmI",
 ]
 
@@ -160,3 +163,45 @@ def BlobLengths(n: int, size: int) -> list[int]:
     """A split over a large upstream list output, element by element."""
     blobs = workflow.add(Blobs(n=n, size=size))
     return workflow.add(Length().split(data=blobs.out).combine("data")).out
+
+
+@python.define
+def WaitForOthers(x: int, marker_dir: str, others: int, timeout: float) -> int:
+    """x; the job with x == 0 first waits (up to ``timeout`` s) for ``others`` Release markers.
+
+    It records how many it saw in ``seen-<n>``: with per-element release every
+    downstream job of the other elements finishes while it waits.
+    """
+    if x == 0:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            seen = len([m for m in os.listdir(marker_dir) if m.startswith("released-")])
+            if seen >= others:
+                break
+            time.sleep(0.05)
+        Path(marker_dir, f"seen-{seen}").touch()
+    return x
+
+
+@python.define
+def Release(x: int, marker_dir: str) -> int:
+    """x; leaves a ``released-<x>`` marker."""
+    Path(marker_dir, f"released-{x}").touch()
+    return x
+
+
+@workflow.define
+def SlowFirst(xs: list[int], marker_dir: str, timeout: float) -> list[int]:
+    """WaitForOthers over xs, then Release of each element: B[x] needs only A[x]."""
+    a = workflow.add(
+        WaitForOthers(marker_dir=marker_dir, others=len(xs) - 1, timeout=timeout).split(x=xs)
+    )
+    return workflow.add(Release(x=a.out, marker_dir=marker_dir)).out
+
+
+@python.define
+def FailOnText(s: str, bad: str) -> str:
+    """s; raises when s == bad."""
+    if s == bad:
+        raise ValueError(f"bad text {s!r}")
+    return s

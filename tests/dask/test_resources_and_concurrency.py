@@ -38,7 +38,7 @@ def test_declared_resources_become_dask_worker_resources(client: Any, cache: Pat
         with Submitter(worker=worker, cache_root=cache) as sub:
             result = sub(Small().split(x=[1, 2, 3]))
         assert result.outputs.out == [2, 3, 4]
-        keys = [f.key for f in worker._held.values()]  # finished futures are still held
+        keys = list(client.futures)  # the worker holds its finished jobs' futures until closed
         restrictions = client.run_on_scheduler(
             lambda dask_scheduler, keys=keys: [
                 dask_scheduler.tasks[k].resource_restrictions for k in keys

@@ -50,7 +50,7 @@ def test_split_runs_inside_slurm_jobs(slurm: None, cache: Path, tmp_path: Path) 
         log_directory=str(tmp_path / "logs"),
         job_extra_directives=["--comment=plait-dask-test"],
         # the batch jobs' Python must import the tests' task module
-        job_script_prologue=[f"export PYTHONPATH={HERE}"],
+        job_script_prologue=[f"export PYTHONPATH={HERE}:{HERE.parent / 'conformance'}"],
     )
     cluster = SLURMCluster(**kwargs)
     try:

@@ -1,4 +1,4 @@
-"""worker="dask": how it is chosen and configured, keys, local schedulers (issue 4)."""
+"""worker="dask": how it is chosen and configured, keys, data movement (issue 4)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ from typing import Any
 
 import pytest
 from dask.utils import key_split
-from dask_tasks import BlobLength, BlobLengths, Powers, RuntimeSplit, TenToThePower
+from dask_tasks import BlobLength, BlobLengths, Powers, TenToThePower
 
-from plait import Submitter, TaskHooks
+from plait import Submitter, TaskHooks, python
 from plait.workers import available_workers, get_worker
 from plait_dask import DaskWorker
 
 
-def test_registered_as_the_dask_worker() -> None:
+def test_registered_as_the_dask_worker(client: Any) -> None:
     assert available_workers()["dask"] == "plait_dask.worker:DaskWorker"
-    worker = get_worker("dask", scheduler="synchronous")
-    assert isinstance(worker, DaskWorker)
+    with get_worker("dask", client=client) as worker:
+        assert isinstance(worker, DaskWorker)
 
 
 @pytest.mark.parametrize(
@@ -25,12 +25,10 @@ def test_registered_as_the_dask_worker() -> None:
     [
         ({"client": "c", "address": "tcp://x:1"}, "only one of client=, address= or cluster="),
         ({"address": "tcp://x:1", "cluster": object()}, "address and cluster"),
-        ({"scheduler": "threads", "address": "tcp://x:1"}, "cannot be combined with address="),
-        ({"scheduler": "distributed"}, "scheduler must be one of"),
-        ({"scheduler": "threads", "threads_per_worker": 2}, "threads_per_worker= configures"),
+        ({"address": "tcp://x:1", "threads_per_worker": 2}, "threads_per_worker= configures"),
         ({"address": "tcp://x:1", "n_workers": 2}, "n_workers= configures"),
         ({"cluster": object(), "cluster_kwargs": {}}, "cluster_kwargs= configures"),
-        ({"scheduler": "threads", "retries": -1}, "retries must be"),
+        ({"address": "tcp://x:1", "retries": -1}, "retries must be"),
     ],
 )
 def test_contradictory_arguments_are_rejected(kwargs: dict[str, Any], message: str) -> None:
@@ -41,17 +39,6 @@ def test_contradictory_arguments_are_rejected(kwargs: dict[str, Any], message: s
 def test_client_must_be_a_distributed_client() -> None:
     with pytest.raises(TypeError, match=r"distributed\.Client"):
         DaskWorker(client="not a client")  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize("scheduler", ["synchronous", "threads", "processes"])
-def test_local_schedulers(scheduler: str, cache: Path) -> None:
-    with Submitter(worker="dask", scheduler=scheduler, n_workers=2, cache_root=cache) as sub:
-        result = sub(Powers(ps=[1, 2, 3]))
-        late = sub(RuntimeSplit(ns=[2, 3]))
-    assert not result.errored
-    assert result.outputs.powers == [10, 100, 1000]
-    assert result.outputs.total == 1110
-    assert late.outputs.out == [[0, 1], [0, 1, 2]]
 
 
 def test_temporary_local_cluster_is_closed_after(cache: Path) -> None:
@@ -117,14 +104,11 @@ def test_upstream_results_are_dependencies_of_downstream_tasks(client: Any, cach
     worker = DaskWorker(client=client)
     with Submitter(worker=worker, cache_root=cache) as sub:
         assert sub(Powers(ps=[1, 2])).outputs.total == 110
-        sum_key = next(f.key for f in worker._held.values() if f.key.startswith("Sum-"))
+        # the worker holds its finished jobs' futures until it is closed
+        sum_key = next(k for k in client.futures if str(k).startswith("Sum-"))
     deps = client.run_on_scheduler(
         lambda dask_scheduler, key=sum_key: (
-            sorted(
-                str(d.key)
-                for d in dask_scheduler.tasks[key].dependencies
-                if not str(d.key).startswith("plait-class-")  # (classes travel by worker plugin)
-            )
+            sorted(str(d.key) for d in dask_scheduler.tasks[key].dependencies)
             if key in dask_scheduler.tasks
             else None
         )
@@ -136,11 +120,11 @@ def test_upstream_results_are_dependencies_of_downstream_tasks(client: Any, cach
     ]
 
 
-def _task_sizes(client: Any, worker: DaskWorker) -> dict[str, list[tuple[int, int]]]:
+def _task_sizes(client: Any) -> dict[str, list[tuple[int, int]]]:
     """(pickled run_spec bytes, result nbytes) of each held task on the scheduler, by node."""
     import pickle
 
-    keys = [f.key for f in worker._held.values()]
+    keys = list(client.futures)  # the worker holds its finished jobs' futures until closed
     sizes = client.run_on_scheduler(
         lambda dask_scheduler, keys=keys: {
             key: (
@@ -165,7 +149,7 @@ def test_upstream_outputs_move_worker_to_worker_not_inside_the_job(
     ):
         assert sub(BlobLength(n=8_000_000)).outputs.out == 8_000_000
         assert sub(BlobLengths(n=3, size=3_000_000)).outputs.out == [3_000_000] * 3
-        sizes = _task_sizes(client, worker)
+        sizes = _task_sizes(client)
     # the large outputs reach Length through the upstream futures, not inside its tasks
     assert len(sizes["Length"]) == 4 and max(spec for spec, _ in sizes["Length"]) < 100_000
     # and Dask knows how big the upstream results are (for placement and memory)
@@ -187,4 +171,32 @@ def test_label_key_style_names_each_task_by_its_job_label(client: Any, cache: Pa
 
 def test_unknown_key_style_is_rejected() -> None:
     with pytest.raises(ValueError, match="key_style must be one of"):
-        DaskWorker(scheduler="threads", key_style="fancy")
+        DaskWorker(address="tcp://x:1", key_style="fancy")
+
+
+@python.define
+def DefinedInAScript(x: int) -> int:
+    """x * 3; its class claims to come from ``__main__`` below, so it pickles by value."""
+    return x * 3
+
+
+DefinedInAScript.__module__ = "__main__"  # as if defined in a script or notebook
+
+
+def test_jobs_travel_small_and_script_classes_once_per_worker(client: Any, tmp_path: Path) -> None:
+    from plait import compile
+    from plait_dask.transport import JobEncoder, run_encoded
+
+    encoder = JobEncoder(client)
+    sizes = {}
+    for defn in [TenToThePower(p=2), DefinedInAScript(x=2)]:
+        graph = compile(defn, cache_root=tmp_path)
+        (job,) = graph.static_jobs(next(iter(graph.nodes))) or []
+        payload, digest = encoder.encode(job)
+        sizes[job.node] = len(payload)
+        result = client.submit(run_encoded, payload, job.label, digest, pure=False).result()
+        assert not result.errored, result.errors
+        assert result.outputs["out"] in (100, 6)
+        assert (digest is None) == (job.node == "TenToThePower")  # by reference: no plugin
+    # a module's task travels by reference; a script's class by a worker plugin, once
+    assert max(sizes.values()) < 1024, sizes

@@ -51,7 +51,13 @@ def load_definition(target: str) -> Any:
         spec.loader.exec_module(module)
     else:
         sys.path.insert(0, os.getcwd())
-        module = importlib.import_module(module_part)
+        try:
+            module = importlib.import_module(module_part)
+        except ModuleNotFoundError as exc:
+            raise click.BadParameter(
+                f"cannot import {module_part!r} ({exc}); give a file (path/to/wf.py:Name) "
+                "or run from the folder that holds the module"
+            ) from None
     try:
         return getattr(module, name)
     except AttributeError:
@@ -92,7 +98,20 @@ def parse_inputs(pairs: tuple[str, ...], inputs_file: str | None) -> dict[str, A
 
 
 def make_definition(target: str, pairs: tuple[str, ...], inputs_file: str | None) -> TaskDef:
-    """The definition instance to run: the class called with the inputs, or an instance."""
+    """The definition instance to run: the class called with the inputs, or an instance.
+
+    Errors the user can fix (a wrong input type, a missing input) are reported as
+    one line naming the task and the field, without a traceback.
+    """
+    from .errors import PlaitError
+
+    try:
+        return _make_definition(target, pairs, inputs_file)
+    except PlaitError as exc:
+        raise click.UsageError(f"{type(exc).__name__}: {exc}") from None
+
+
+def _make_definition(target: str, pairs: tuple[str, ...], inputs_file: str | None) -> TaskDef:
     obj = load_definition(target)
     values = parse_inputs(pairs, inputs_file)
     if isinstance(obj, type) and issubclass(obj, TaskDef):
@@ -207,9 +226,7 @@ def run(
     defn = make_definition(target, pairs, inputs_file)
     root = Path(cache_root) if cache_root else default_cache_root()
     recorder = cachedirs.RunRecorder(root)
-    from .graph import compile
-
-    shown = compile(defn, cache_root=root)
+    shown = _compile(defn, root)
     show = progress if progress is not None else sys.stderr.isatty()
     counts: ProgressCounts = LiveProgress(shown) if show else ProgressCounts(shown)
     try:
@@ -255,6 +272,17 @@ def _failure_text(result: Any) -> str:
     return ""
 
 
+def _compile(defn: TaskDef, root: Path) -> Any:
+    """``plait.compile``, with the user's mistakes (missing inputs ...) as one-line errors."""
+    from .errors import PlaitError
+    from .graph import compile
+
+    try:
+        return compile(defn, cache_root=root)
+    except PlaitError as exc:
+        raise click.UsageError(f"{type(exc).__name__}: {exc}") from None
+
+
 def _outputs_dict(outputs: Any) -> dict[str, Any]:
     import attrs
 
@@ -278,12 +306,12 @@ def _outputs_dict(outputs: Any) -> dict[str, Any]:
 )
 def graph(target: str, pairs: tuple[str, ...], inputs_file: str | None, output: str) -> None:
     """Draw MODULE:DEFINITION's graph: nodes with their split/combine, edges with their fields."""
-    from .graph import compile
     from .graphviz import visualize
 
     defn = make_definition(target, pairs, inputs_file)
+    graph = _compile(defn, default_cache_root())
     try:
-        path = visualize(compile(defn, cache_root=default_cache_root()), output)
+        path = visualize(graph, output)
     except (RuntimeError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"wrote {path}", err=True)

@@ -216,7 +216,7 @@ class Driver:
         parent.skipped_labels.extend(frame.skipped_labels)
         parent.ran += frame.ran
         result = outcome.as_job_result(job)
-        self._report("failed" if result.errored else "finished", job.label, name)
+        self._report("failed" if result.errored else "finished", job, name)
         self._member_done(parent, name, job, result, nested=True)
 
     # -- rows and jobs ------------------------------------------------------
@@ -231,25 +231,24 @@ class Driver:
             label = render_label(run.name, state)
             frame.errors.append(ErrorInfo.from_exception(exc, label))
             jobs, skipped = [], [SkippedJob(run.name, state, str(exc), index)]
-        keys = []
         members: list[Job | SkippedJob] = [*jobs, *skipped]
+        expected = run.expected
         for member in members:
             key = run.state.out_key(graph.member_index(run.name, member))
-            run.expected[key] = run.expected.get(key, 0) + 1
-            keys.append(key)
-        if run.state.combined and run.state.combines_all_own and not jobs and not skipped:
-            key = run.state.out_key(index + (UNKNOWN,) * len(run.state.own))
-            run.expected.setdefault(key, 0)  # an empty own split still gives one (empty) element
-            keys.append(key)
+            expected[key] = expected.get(key, 0) + 1
+        empty = None
+        if run.state.combined and run.state.combines_all_own and not members:
+            empty = run.state.out_key(index + (UNKNOWN,) * len(run.state.own))
+            expected.setdefault(empty, 0)  # an empty own split still gives one (empty) element
         self._counts["total"] += len(jobs) + len(skipped)
         for s in skipped:
             frame.skipped_labels.append(s.label)
-            self._report("skipped", s.label, run.name)
+            self._report("skipped", s, run.name)
             self._member_done(frame, run.name, s, None)
         for job in jobs:
             self._dispatch(frame, run.name, job)
-        for key in keys:
-            self._check_group(frame, run, key)
+        if empty is not None:
+            self._check_group(frame, run, empty)
 
     def _dispatch(self, frame: _Frame, name: str, job: Job) -> None:
         followers = self._in_flight.get(job.checksum)
@@ -258,7 +257,7 @@ class Driver:
             return
         cached = load_cached(job.cache_dir, job.readonly_caches)
         if cached is not None:
-            self._report("cached", job.label, name)
+            self._report("cached", job, name)
             self.hooks.post_run_task(job, cached)
             self._member_done(frame, name, job, cached)
             return
@@ -274,13 +273,13 @@ class Driver:
             return
         self._in_flight[job.checksum] = [(frame, name, job)]
         self._counts["submitted"] += 1
-        self._report("submitted", job.label, name, done=False)
+        self._report("submitted", job, name, done=False)
         self.worker.submit(job)
 
     def _finished(self, job: Job, result: Result) -> None:
         for frame, name, waiting in self._in_flight.pop(job.checksum, []):
             frame.ran += 1
-            self._report("failed" if result.errored else "finished", waiting.label, name)
+            self._report("failed" if result.errored else "finished", waiting, name)
             self.hooks.post_run_task(waiting, result)
             self._member_done(frame, name, waiting, result)
 
@@ -349,14 +348,14 @@ class Driver:
             frame.finished = True
             self._frame_done(frame)
 
-    def _report(self, status: str, label: str, node: str, done: bool = True) -> None:
+    def _report(self, status: str, member: Job | SkippedJob, node: str, done: bool = True) -> None:
         counts = self._counts
         if done:
             counts["done"] += 1
         if status in ("cached", "failed", "skipped"):
             counts[status] += 1
         if self.progress is not None:
-            self.progress(Progress(status, label, node, **counts))
+            self.progress(Progress(status, member.label, node, **counts))
 
 
 def run_workflow_job(job: Job) -> Result:

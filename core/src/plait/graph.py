@@ -408,7 +408,7 @@ class Graph:
         pairs = list(member.state)
         if isinstance(member, SkippedJob):
             pairs += [(f, "?") for ax in node.own for f in ax.fields]
-        spans = node.state.spans()
+        spans = node.state.spans
         return tuple(tuple(pairs[a:b]) for a, b in (spans[i] for i in node.state.kept))
 
     def _identity_of(self, name: str) -> str:
@@ -493,7 +493,7 @@ def compile(
     )
     if unsplit_workflow and inline:
         check_complete(defn, name)
-        construction = defn.construct()  # type: ignore[attr-defined]
+        construction = defn.construct()
         nodes = list(construction.nodes.values())
         return Graph(name, nodes, construction.outputs, root, readonly_caches, defn, environment)
     node = make_node(name, defn, {})

@@ -166,16 +166,24 @@ class NodeState:
     own: tuple[Axis, ...] = ()
     combined: tuple[Axis, ...] = ()
     zipped: tuple[tuple[str, Axis], ...] = ()
+    #: positions of the axes that remain after the combine (derived once)
+    kept: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
+    #: for each axis, the slice of a job's state pairs that belong to it (derived once)
+    spans: tuple[tuple[int, int], ...] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        kept = tuple(i for i, ax in enumerate(self.axes) if ax not in self.combined)
+        object.__setattr__(self, "kept", kept)
+        spans, pos = [], 0
+        for ax in self.axes:
+            spans.append((pos, pos + len(ax.fields)))
+            pos += len(ax.fields)
+        object.__setattr__(self, "spans", tuple(spans))
 
     @property
     def axes(self) -> tuple[Axis, ...]:
         """Inherited then own axes: the positions of a job's index."""
         return self.inherited + self.own
-
-    @property
-    def kept(self) -> tuple[int, ...]:
-        """Positions of the axes that remain after the combine."""
-        return tuple(i for i, ax in enumerate(self.axes) if ax not in self.combined)
 
     @property
     def out_axes(self) -> tuple[Axis, ...]:
@@ -194,19 +202,13 @@ class NodeState:
 
     def out_key(self, index: Sequence[int]) -> tuple[int, ...]:
         """The output element a job at ``index`` belongs to."""
+        if len(self.kept) == len(index):
+            return tuple(index)
         return tuple(index[i] for i in self.kept)
 
     def positions(self, upstream_axes: Sequence[Axis]) -> tuple[int, ...]:
         """Where each of an upstream node's output axes sits among the inherited axes."""
         return tuple(self.inherited.index(ax) for ax in upstream_axes)
-
-    def spans(self) -> list[tuple[int, int]]:
-        """For each axis, the slice of a job's state pairs that belong to it."""
-        out, pos = [], 0
-        for ax in self.axes:
-            out.append((pos, pos + len(ax.fields)))
-            pos += len(ax.fields)
-        return out
 
 
 class _HasState(Protocol):

@@ -24,10 +24,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 
+import attrs
 import cloudpickle
 
-from plait import Job, NodeOutput, Result, SkippedJob, load_result
-from plait.cache import load_cached, load_error
+from plait import ErrorInfo, Job, NodeOutput, Result, SkippedJob, load_result
+from plait.cache import job_dir_name, load_cached, load_error
+from plait.errors import failure_report
 from plait.labels import render_label
 
 #: the folder of cache_root where plait-airflow keeps its references
@@ -89,12 +91,16 @@ def job_result(job: Job) -> Result:
     result = load_cached(job.cache_dir, job.readonly_caches)
     if result is not None:
         return result
-    errors = tuple(load_error(job.cache_dir))
-    return Result(outputs=None, cache_dir=None, errored=True, errors=errors)
+    errors = load_error(job.cache_dir)
+    if errors:
+        return attrs.evolve(
+            Result.failure("failed", job.label, job.cache_dir), errors=tuple(errors)
+        )
+    return Result.failure("did not finish (no result in the cache)", job.label, job.cache_dir)
 
 
 def to_xcom(value: Any, ref: dict[str, Any], path: tuple[int | str, ...] = ()) -> Any:
-    """What XCom carries for ``value``: a reference, never the data (DESIGN.md §6).
+    """What XCom carries for ``value``: a reference, never the data (docs/design.md §6).
 
     Paths and files (fileformats objects), and lists or dicts of them, become
     path strings (files live in their job's cache directory: the path is the
@@ -151,21 +157,26 @@ def from_xcom(value: Any, cache_root: str) -> Any:
 
 
 def describe_failures(outputs: Sequence[NodeOutput], cache_root: str, kinds: dict[str, str]) -> str:
-    """One line per failed element of ``outputs``, with the error recorded in its job dir."""
-    lines = []
+    """The core's failure report for the failed elements of ``outputs``.
+
+    Errors come from the records in the failed jobs' cache directories; an
+    element without a failed job of its own was skipped because of one.
+    """
+    errors: list[ErrorInfo] = []
+    skipped: list[str] = []
     for out in outputs:
         for elem in out.items:
             if elem.ok:
                 continue
-            where = render_label(out.node, tuple(p for axis in elem.state for p in axis))
-            message = "skipped: an input it needs failed"
+            label = render_label(out.node, tuple(p for axis in elem.state for p in axis))
+            before = len(errors)
             for checksum in elem.jobs:
-                job_dir = os.path.join(cache_root, f"{kinds[out.node]}-{checksum}")
-                errors = load_error(job_dir)
-                if errors:
-                    message = f"{errors[0].type}: {errors[0].message}"
-                    break
-                if load_result(job_dir) is None:
-                    message = "did not finish"
-            lines.append(f"- {where}: {message}")
-    return "\n".join(lines)
+                job_dir = os.path.join(cache_root, job_dir_name(kinds[out.node], checksum))
+                recorded = load_error(job_dir)
+                if recorded:
+                    errors.extend(e if e.job else attrs.evolve(e, job=label) for e in recorded)
+                elif load_result(job_dir) is None:
+                    errors.extend(Result.failure("did not finish", label, job_dir).errors)
+            if len(errors) == before:
+                skipped.append(label)
+    return failure_report(errors, skipped)

@@ -30,6 +30,11 @@ The DAG has, per node in topological order:
   and a ``collect`` task (``PlaitCollectNode``) that applies the combine;
   when the split depends on upstream outputs, an ``expand`` task
   (``PlaitExpandNode``) first computes the jobs at run time;
+- a chain of split nodes without a combine between them: one mapped
+  TaskGroup ``chain_<Head>`` over the head's elements with one
+  ``PlaitRunElements`` task per node, then one ``<Node>.collect`` per node
+  (:mod:`plait_airflow.pipelines`);
+- a nested workflow's nodes: inside a TaskGroup named after it;
 - and finally an ``outputs`` task (``PlaitWorkflowOutputs``) that pushes
   references to the workflow's outputs and fails the run if any job failed.
 
@@ -52,7 +57,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
-from airflow.sdk import DAG, BaseOperator, TaskGroup
+from airflow.sdk import DAG, BaseOperator, TaskGroup, task_group
 
 import plait
 from plait import TaskDef
@@ -68,6 +73,7 @@ from .node_operators import (
     PlaitRunNode,
     PlaitWorkflowOutputs,
 )
+from .pipelines import PlaitRunElements, find_chains
 from .subset import select_nodes
 from .task_settings import TaskSettings, default_task_settings
 
@@ -75,6 +81,8 @@ __all__ = ["to_dag"]
 
 #: how a mapped task instance's label is rendered: the state of its job(s) (``p=3``, ``p=0…24``)
 MAP_INDEX_TEMPLATE = "{{ task.job_ref['label'] }}"
+#: the same for the tasks of a pipelined chain: the state of the head's element(s)
+CHAIN_INDEX_TEMPLATE = "{{ task.rows['label'] }}"
 
 
 def to_dag(
@@ -91,6 +99,7 @@ def to_dag(
     exclude: Sequence[str] = (),
     emit_assets: bool = True,
     outlets: Mapping[str, Sequence[Any]] | None = None,
+    pipeline: bool = True,
     dag: DAG | None = None,
     outputs_task_id: str = "outputs",
     **dag_kwargs: Any,
@@ -120,6 +129,10 @@ def to_dag(
     :param emit_assets: each node's output task emits the Airflow Asset
         ``plait://<workflow>/<node>`` (:mod:`plait_airflow.assets`).
     :param outlets: assets per node name, declared instead of the default ones.
+    :param pipeline: render each chain of split nodes without a combine between
+        them as one mapped TaskGroup over the elements, so a downstream
+        element starts as soon as its upstream element is done
+        (:mod:`plait_airflow.pipelines`).
     :param dag: add the tasks to this DAG (``dag_kwargs`` must then be empty);
         otherwise ``dag_kwargs`` go to :class:`airflow.sdk.DAG`, with the
         workflow's docstring as ``description`` (first line) and ``doc_md``.
@@ -134,7 +147,7 @@ def to_dag(
         cache_root = config.cache_root()
     graph = plait.compile(defn, cache_root, readonly_caches, environment=environment)
     where = f"to_dag({graph.name})"
-    rendered = select_nodes(graph.nodes, select, exclude, where)
+    rendered = select_nodes(graph, select, exclude, where)
     options = dict(node_options or {})
     extra_outlets = dict(outlets or {})
     for what, given in (("node_options", options), ("outlets", extra_outlets)):
@@ -174,6 +187,8 @@ def to_dag(
             for name in rendered
         },
     )
+    if pipeline:
+        renderer.chains = find_chains(graph, rendered, renderer.enclosing)
     with dag:
         for name in rendered:
             with renderer.group_of(name):
@@ -192,17 +207,54 @@ class _Renderer:
     jobs_per_task: int | None
     settings: dict[str, dict[str, Any]]
     outlets: dict[str, list[Any]]
+    chains: dict[str, list[str]] = attrs.field(factory=dict)
     out_tasks: dict[str, BaseOperator] = attrs.field(factory=dict)
     groups: dict[str, TaskGroup] = attrs.field(factory=dict)
 
-    def _enclosing(self, name: str) -> list[str]:
+    def render_chain(self, head: str, members: list[str]) -> None:
+        """A pipelined chain: one mapped TaskGroup over the head's elements, then collects."""
+        wf = self.wf
+        refs = batches(wf.static_jobs(head), self.jobs_per_task, None)
+
+        @task_group(group_id=f"chain_{self._task_id(head)}")
+        def chain(rows: Any) -> None:
+            tasks: dict[str, BaseOperator] = {}
+            for name in members:
+                opts = dict(self.settings[name])
+                opts.setdefault("map_index_template", CHAIN_INDEX_TEMPLATE)
+                tasks[name] = PlaitRunElements(
+                    task_id=self._task_id(name),
+                    workflow=wf.key,
+                    node=name,
+                    head=head,
+                    rows=rows,
+                    **opts,
+                )
+                for up in wf.graph.nodes[name].upstream:
+                    if up in tasks:
+                        tasks[up] >> tasks[name]
+
+        group = chain.expand(rows=refs)
+        for name in members:
+            collect = PlaitCollectNode(
+                task_id=f"{self._task_id(name)}.collect",
+                workflow=wf.key,
+                node=name,
+                outlets=self.outlets[name],
+            )
+            group >> collect
+            self._wire(name, collect)
+            self.out_tasks[name] = collect
+            wf.output_tasks[name] = collect.task_id
+
+    def enclosing(self, name: str) -> list[str]:
         """The nested workflows ``name`` (a node or a group) belongs to, outermost first."""
         groups = getattr(self.wf.graph, "groups", {}) or {}
         return sorted((g for g, members in groups.items() if name in members), key=len)
 
     def group_of(self, name: str) -> contextlib.AbstractContextManager[Any]:
         """Enter the TaskGroup of the nested workflow the node belongs to (if any)."""
-        chain = self._enclosing(name)
+        chain = self.enclosing(name)
         if not chain:
             return contextlib.nullcontext()
         stack = contextlib.ExitStack()
@@ -218,7 +270,7 @@ class _Renderer:
 
     def _task_id(self, name: str) -> str:
         """The node's task id relative to its TaskGroup (Airflow prefixes the group ids)."""
-        chain = self._enclosing(name)
+        chain = self.enclosing(name)
         return name[len(chain[-1]) + 1 :] if chain else name
 
     def _wire(self, name: str, task: Any) -> None:
@@ -227,7 +279,16 @@ class _Renderer:
                 self.out_tasks[up] >> task
 
     def render(self, name: str) -> None:
-        """The tasks of one node: one task, or a TaskGroup of expand/run/collect."""
+        """The tasks of one node: one task, or a TaskGroup of expand/run/collect.
+
+        The head of a pipelined chain renders the whole chain; its other
+        members are then already rendered.
+        """
+        if name in self.chains:
+            self.render_chain(name, self.chains[name])
+            return
+        if name in self.out_tasks:
+            return
         wf = self.wf
         node = wf.graph.nodes[name]
         opts = dict(self.settings[name])

@@ -25,6 +25,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, Airfl
 import plait
 from plait import Job, NodeOutput, PlaitError, Result, SkippedJob
 from plait.cache import store_outputs
+from plait.errors import failure_report
 
 from . import _store
 from ._registry import CompiledWorkflow, lookup
@@ -77,7 +78,7 @@ class _PlaitNodeTask(BaseOperator):
 
             for elem in out.items:
                 for path in file_paths(elem.outputs or {}):
-                    context["outlet_events"][alias].add(Asset(uri=f"file://{path}"))
+                    context["outlet_events"][alias].add(Asset(uri=f"file://{path}", group="plait"))
         return store_output(wf, out)
 
 
@@ -129,7 +130,7 @@ def _run(job: Job) -> Result:
     return plait.run_workflow_job(job) if job.kind == "workflow" else plait.run_job(job)
 
 
-def run_jobs(jobs: Sequence[Job], log: TaskLog) -> list[Result]:
+def run_jobs(jobs: Sequence[Job], log: TaskLog, raise_errors: bool = True) -> list[Result]:
     """Run jobs through the cache, one after another; raise if any failed (after all ran)."""
     results = []
     for job in jobs:
@@ -137,23 +138,16 @@ def run_jobs(jobs: Sequence[Job], log: TaskLog) -> list[Result]:
         how = "cached" if result.cached else ("failed" if result.errored else "ran")
         log.info("%s %s in %s", job.label, how, job.cache_dir)
         results.append(result)
-    raise_failures(jobs, results)
+    if raise_errors:
+        raise_failures(results)
     return results
 
 
-def raise_failures(jobs: Sequence[Job], results: Sequence[Result]) -> None:
-    """Raise one AirflowException naming every failed job and the first traceback."""
-    failed = [(j, r) for j, r in zip(jobs, results) if r.errored]
-    if not failed:
-        return
-    lines = [f"{len(failed)} of {len(jobs)} job(s) failed"]
-    for job, result in failed:
-        for err in result.errors:
-            lines.append(f"- {job.label}: {err.type}: {err.message}")
-    first = failed[0][1].errors
-    if first:
-        lines.append(first[0].traceback.rstrip())
-    raise AirflowException("\n".join(lines))
+def raise_failures(results: Sequence[Result]) -> None:
+    """Raise one AirflowException with the core's report of every failed job."""
+    errors = [e for r in results if r.errored for e in r.errors]
+    if errors:
+        raise AirflowException(failure_report(errors))
 
 
 class PlaitRunNode(_PlaitNodeTask):
@@ -170,24 +164,28 @@ class PlaitRunNode(_PlaitNodeTask):
         """Expand the node, run its job, push the reference to its output."""
         wf = self.compiled
         graph = wf.graph
+        results: list[Result] = []
+
+        def run(job: Job) -> Result:
+            results.extend(run_jobs([job], self.log, raise_errors=False))
+            return results[-1]
+
         try:
-            jobs, skipped = graph.expand(self.node, self.upstream_outputs(context))
+            out = plait.run_node(graph, self.node, self.upstream_outputs(context), run=run)
         except PlaitError as exc:
             context["ti"].xcom_push(
                 "return_value", store_output(wf, graph.failed_output(self.node))
             )
             raise AirflowFailException(f"{self.node}: {exc}") from exc
-        results = [_run(job) for job in jobs]
-        for job, result in zip(jobs, results):
-            how = "cached" if result.cached else ("failed" if result.errored else "ran")
-            self.log.info("%s %s in %s", job.label, how, job.cache_dir)
-        summary = self.store(context, graph.collect(self.node, jobs, results, skipped))
-        if skipped:
+        summary = self.store(context, out)
+        if not out.ok:
             context["ti"].xcom_push("return_value", summary)
-            raise AirflowSkipException(f"{self.node}: an input it needs failed upstream")
-        if any(r.errored for r in results):
-            context["ti"].xcom_push("return_value", summary)
-            raise_failures(jobs, results)
+            errors = [e for r in results if r.errored for e in r.errors]
+            if errors:
+                raise AirflowException(failure_report(errors))
+            if all(not e.jobs for e in out.items):
+                raise AirflowSkipException(f"{self.node}: an input it needs failed upstream")
+            raise AirflowException(f"{self.node} failed: see its job's record in the cache")
         return summary
 
 
@@ -257,6 +255,8 @@ class PlaitCollectNode(_PlaitNodeTask):
                 self.log.warning("%s could not be expanded: its output counts as failed", self.node)
                 return store_output(wf, wf.graph.failed_output(self.node))
             jobs, skipped = _store.load_expansion(wf.cache_root, ref)
+        elif wf.graph.nodes[self.node].upstream:  # a pipelined node: its jobs ran per element
+            jobs, skipped = wf.graph.expand(self.node, self.upstream_outputs(context))
         else:
             jobs = wf.static_jobs(self.node)
         results = [_store.job_result(job) for job in jobs]
@@ -299,8 +299,7 @@ class PlaitWorkflowOutputs(BaseOperator):
         if bad:
             kinds = {name: node.kind for name, node in graph.nodes.items()}
             raise AirflowFailException(
-                f"{graph.name}: some jobs failed or were skipped because of a failure:\n"
-                + _store.describe_failures(bad, wf.cache_root, kinds)
+                f"{graph.name}: " + _store.describe_failures(bad, wf.cache_root, kinds)
             )
         if wf.top_job is not None and len(wf.output_tasks) == len(graph.nodes):
             store_outputs(wf.top_job.cache_dir, outputs)  # the record Submitter's runs share

@@ -18,7 +18,7 @@ Example::
 The job runs through the cache (``plait.compile`` + ``expand`` + ``run_job``),
 so a job that already ran — under ``to_dag``, ``Submitter`` or another
 operator — is served from the cache. XCom carries references, never data
-(DESIGN.md §6): the return value is a dict by output name (each output is
+(docs/design.md §6): the return value is a dict by output name (each output is
 also pushed under its own key, so ``op.output["out"]`` works); paths and files
 become path strings into the job's cache directory; any other value becomes
 a small reference into the cache, which another ``PlaitOperator`` resolves
@@ -35,13 +35,13 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException
 
 import plait
-from plait import PlaitError, TaskDef
+from plait import Job, PlaitError, Result, TaskDef
 from plait.cache import default_cache_root
 from plait.fields import MISSING
 from plait.labels import render_state, render_value
 
 from . import _store, config
-from .node_operators import run_jobs
+from .node_operators import raise_failures, run_jobs
 
 __all__ = ["PlaitOperator"]
 
@@ -140,9 +140,14 @@ class PlaitOperator(BaseOperator):
             inline=False,
         )
         (name,) = graph.nodes
-        jobs, skipped = graph.expand(name, {})
-        results = run_jobs(jobs, self.log)
-        outputs = graph.outputs({name: graph.collect(name, jobs, results, skipped)})
+        results: list[Result] = []
+
+        def run(job: Job) -> Result:
+            results.extend(run_jobs([job], self.log, raise_errors=False))
+            return results[-1]
+
+        outputs = graph.outputs({name: plait.run_node(graph, name, {}, run=run)})
+        raise_failures(results)
         stored = _store.save_output(graph.cache_root, name, outputs)
         ref = {_store.REF_KEY: stored, "cache_root": graph.cache_root}
         pushed = {f: _store.to_xcom(v, {**ref, "field": f}) for f, v in outputs.items()}
