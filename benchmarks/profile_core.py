@@ -26,9 +26,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _dask_bench_tasks import Trivial  # noqa: E402  (the task in a module, by reference)
+from _dask_bench_tasks import Trivial
 
-from plait import Submitter  # noqa: E402
+from plait import Submitter
 
 
 def main() -> None:
