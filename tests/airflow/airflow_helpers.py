@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
+
+#: the repository's root
+REPO = Path(__file__).resolve().parents[2]
+
+
+def airflow_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the ``airflow`` command of this environment with the session's settings.
+
+    conftest.py put the session's AIRFLOW_HOME and DB into ``os.environ``.
+    """
+    exe = Path(sys.executable).with_name("airflow")
+    return subprocess.run(
+        [str(exe), *args], env=dict(os.environ), capture_output=True, text=True, timeout=timeout
+    )
 
 
 def run_dag(dag: Any, **kwargs: Any) -> Any:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -42,21 +41,11 @@ for _p in (str(REPO), str(REPO / "tests" / "conformance")):
         sys.path.insert(0, _p)
 
 
-def airflow_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run the ``airflow`` command of this environment with the session's settings."""
-    exe = Path(sys.executable).with_name("airflow")
-    return subprocess.run(
-        [str(exe), *args],
-        env={**os.environ, **AIRFLOW_ENV},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 @pytest.fixture(scope="session", autouse=True)
 def airflow_db() -> Iterator[Path]:
     """Migrate the session's sqlite metadata DB once."""
+    from airflow_helpers import airflow_cli
+
     proc = airflow_cli("db", "migrate")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     yield _HOME / "airflow.db"

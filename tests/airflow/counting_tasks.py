@@ -79,3 +79,11 @@ def Stamp(x: int, log_dir: str, tag: str, late: int = -1) -> int:
     with open(os.path.join(log_dir, f"{tag}-{x}.{uuid.uuid4().hex}"), "w") as f:
         f.write(repr(time.time()))
     return x
+
+
+@python.define
+def Shout(s: str, bad: str = "") -> str:
+    """``s`` in capitals; fails for ``s == bad``."""
+    if s == bad:
+        raise ValueError(f"cannot shout {s!r}")
+    return s.upper()

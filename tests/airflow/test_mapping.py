@@ -101,3 +101,34 @@ def test_runtime_split_batched_by_max_map_length_and_retried_from_cache(
     # the retry ran only the failed job: 6 and 8 came from the cache
     assert executions(runs) == {str(i): 2 if i == 7 else 1 for i in range(12)}
     assert run_outputs(dag_run) == {"out": sum(x + 1 for x in range(12))}
+
+
+@pytest.mark.timeout(300)
+def test_map_indexes_name_elements_with_commas_brackets_and_quotes_exactly(
+    dag_files: Any, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from plait.labels import parse_label
+
+    values = ["plain", "a,b", "x[1]", 'say "hi"']
+    path = dag_files.place(
+        "exact_labels",
+        f"""
+        from counting_tasks import Shout
+        from plait_airflow import to_dag
+
+        dag = to_dag(Shout(bad="a,b").split(s={values!r}), dag_id="exact_labels",
+                     cache_root={str(tmp_path / "cache")!r})
+        """,
+    )
+    dag_run = run_dag(dag_files.load(path, "exact_labels"))
+    assert str(dag_run.state) == "failed"
+    mapped = {mi: ti for (tid, mi), ti in task_instances(dag_run).items() if tid == "Shout.run"}
+    labels = [mapped[i].rendered_map_index for i in range(4)]
+    assert labels == ["s=plain", 's="a,b"', 's="x[1]"', 's="say \\"hi\\""']
+    assert [parse_label(f"Shout[{label}]") for label in labels] == [
+        ("Shout", (("s", v),)) for v in values
+    ]
+    assert [mapped[i].state for i in range(4)] == ["success", "failed", "success", "success"]
+    captured = capfd.readouterr()
+    assert "- Shout[s=\"a,b\"]: ValueError: cannot shout 'a,b'" in captured.out + captured.err
+    assert run_outputs(dag_run) == {"out": ["PLAIN", None, "X[1]", 'SAY "HI"']}

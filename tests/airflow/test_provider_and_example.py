@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from airflow_helpers import REPO, airflow_cli
 
 import plait
-from conftest import REPO, airflow_cli
 from plait_airflow import run_outputs, to_dag
 
 

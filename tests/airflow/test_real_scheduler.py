@@ -32,8 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from conftest import REPO
+from airflow_helpers import REPO
 
 ELEMENTS = 20
 

@@ -79,3 +79,12 @@ def test_failures_raise_or_come_back_as_none(cache: Path) -> None:
     (out,) = dask.compute(to_dask(defn, cache_root=cache, raise_errors=False), scheduler="sync")
     assert out.kept == [2, None, 4]
     assert out.total is None
+
+
+def test_a_job_missing_from_its_row_is_an_error_not_run_inline() -> None:
+    from plait.errors import PlaitError
+    from plait_dask.collection import _run_in_row
+
+    # the row expanded to no job at the index the static graph expected (a plait bug)
+    with pytest.raises(PlaitError, match=r"Add has no job at index \(3,\)"):
+        _run_in_row(({}, ()), "Add", (3,))

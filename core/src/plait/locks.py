@@ -46,7 +46,9 @@ from typing import Any
 
 from blake3 import blake3
 
-__all__ = ["LOCK_FILE", "LOCK_LEASE", "JobLock", "owner_alive"]
+from . import fsio
+
+__all__ = ["LOCK_FILE", "LOCK_LEASE", "JobLock", "owner_alive", "remove_if_abandoned"]
 
 logger = logging.getLogger(__name__)
 
@@ -186,9 +188,7 @@ def _create(path: str, content: bytes) -> int:
     """
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o644)
     try:
-        from .fsio import write_all
-
-        write_all(fd, content)
+        fsio.write_all(fd, content)
     except BaseException:
         os.close(fd)
         with contextlib.suppress(OSError):
@@ -250,6 +250,17 @@ def _take_over(path: str, dead: tuple[bytes, int, float], depth: int = 0) -> Non
         os.close(fd)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(claim)
+
+
+def remove_if_abandoned(cache_dir: str) -> None:
+    """Take over and delete the lock of ``cache_dir`` if its owner is dead (else leave it).
+
+    For a pool that has just lost or killed the process running that job.
+    """
+    path = f"{cache_dir}/{LOCK_FILE}"
+    found = _inspect(path)
+    if found is not None and not owner_alive(found[0], found[2]):
+        _take_over(path, found)
 
 
 class JobLock:
@@ -323,13 +334,11 @@ class JobLock:
         fd = self._fd
         if fd is None:
             return False
-        from .fsio import FSYNC, write_all
-
         if len(parts) > 1 and sum(len(p) for p in parts) < 1 << 16:
             parts = [b"".join(parts)]  # one write call for a small result
         for part in parts:
-            write_all(fd, part)
-        if FSYNC:
+            fsio.write_all(fd, part)
+        if fsio.FSYNC:
             os.fsync(fd)
         try:
             os.link(self.path, target)

@@ -147,7 +147,7 @@ def to_dag(
         cache_root = config.cache_root()
     graph = plait.compile(defn, cache_root, readonly_caches, environment=environment)
     where = f"to_dag({graph.name})"
-    rendered = select_nodes(graph.nodes, select, exclude, where)
+    rendered = select_nodes(graph, select, exclude, where)
     options = dict(node_options or {})
     extra_outlets = dict(outlets or {})
     for what, given in (("node_options", options), ("outlets", extra_outlets)):

@@ -78,7 +78,7 @@ class _PlaitNodeTask(BaseOperator):
 
             for elem in out.items:
                 for path in file_paths(elem.outputs or {}):
-                    context["outlet_events"][alias].add(Asset(uri=f"file://{path}"))
+                    context["outlet_events"][alias].add(Asset(uri=f"file://{path}", group="plait"))
         return store_output(wf, out)
 
 

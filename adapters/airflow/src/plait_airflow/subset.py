@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from plait import Node
+from plait import Graph, Node
 
 __all__ = ["select_nodes"]
 
@@ -57,7 +57,7 @@ def _pick(
 
 
 def select_nodes(
-    nodes: Mapping[str, Node],
+    graph: Graph,
     select: Sequence[str] = (),
     exclude: Sequence[str] = (),
     where: str = "to_dag",
@@ -65,10 +65,7 @@ def select_nodes(
     """The names of the nodes to render, in the graph's (topological) order."""
     if isinstance(select, str) or isinstance(exclude, str):
         raise TypeError(f"{where}: select= and exclude= take lists of selectors, not a string")
-    downstream: dict[str, list[str]] = {n: [] for n in nodes}
-    for name, node in nodes.items():
-        for up in node.upstream:
-            downstream[up].append(name)
+    nodes, downstream = graph.nodes, graph.downstream
     chosen: set[str] = set(nodes) if not select else set()
     for sel in select:
         chosen |= _pick(sel, nodes, downstream, where)

@@ -70,4 +70,4 @@ def get_worker(worker: str | Worker | None = None, **kwargs: Any) -> Worker:
             + (f"; {hint}" if hint else "")
         )
     cls = _load(names[worker])
-    return cls(**kwargs)  # type: ignore[no-any-return]
+    return cls(**kwargs)
