@@ -106,3 +106,14 @@ def Powers(ps: list[int]) -> tuple[list[int], int]:
     pw = workflow.add(Node().split(x=ps).combine("x"))
     total = workflow.add(Sum(xs=pw.out))
     return pw.out, total.out
+
+
+@python.define
+def Shout(x: int) -> int:
+    """Logs through Prefect's run logger (to its task run), then fails for x < 0."""
+    from prefect import get_run_logger
+
+    get_run_logger().warning(f"shout {x}")
+    if x < 0:
+        raise ValueError(f"negative {x}")
+    return x

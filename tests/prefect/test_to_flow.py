@@ -76,3 +76,18 @@ def test_the_example_runs(tmp_path: Path, prefect_api: str) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "total = 1110" in done.stdout
+
+
+def test_a_flow_run_retry_serves_finished_jobs_from_the_cache(cache: Path, tmp_path: Path) -> None:
+    """A flow-run retry reruns only the job that failed; finished jobs come from plait's cache."""
+    from prefect_tasks import MarkedSum
+
+    marks = tmp_path / "marks"
+    flow = to_flow(MarkedSum, name="marked-sum", cache_root=cache, retries=1)
+    state = flow(xs=[0, 1, 2], marks=str(marks), flaky=1, return_state=True)
+    assert state.is_completed() and state.result() == {"out": 3}
+    executions = sorted(p.name.split("-")[0] for p in marks.iterdir())
+    assert executions == ["0", "1", "1", "2"]
+    runs = prefect_server.task_runs(state.state_details.flow_run_id, expected=5)
+    names = sorted(r.name for r in runs)  # attempt 1: Marked x 3 (one Failed); attempt 2: x=1, Sum
+    assert names == ["Marked[x=0]", "Marked[x=1]", "Marked[x=1]", "Marked[x=2]", "Sum"]

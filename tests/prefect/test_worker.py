@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import time
 from pathlib import Path
 
 import prefect_server
@@ -56,23 +57,23 @@ def test_labels_with_braces_name_task_runs(cache: Path) -> None:
 
 def test_cached_rerun_creates_no_task_run(cache: Path) -> None:
     """Must-hold 3: the second run with the same cache_root makes no task run, same outputs."""
+    from prefect_tasks import Node
+
     defn = SplitSum(xs=[1, 2, 3])
     with Submitter(worker="prefect", cache_root=cache) as sub:
         first = sub(defn)
         assert sub.worker.summary().startswith("plait: 4 job(s) ran as Prefect task runs")
+    assert len(prefect_server.task_runs(sub.worker.flow_run_id, expected=4)) == 4
     with Submitter(worker="prefect", cache_root=cache) as sub:
-        second = sub(defn)
-        worker = sub.worker
+        second = sub(defn)  # the whole workflow's result is in the cache
+        third = sub(Node().split(x=[1, 2, 3]))  # each of its jobs is too
+        assert sub.worker.summary().startswith("plait: 0 job(s) ran as Prefect task runs")
     assert second.outputs == first.outputs
-    assert worker.flow_run_id is None  # nothing to run: no host flow run, no task run
-    assert worker.summary().startswith("plait: 0 job(s) ran as Prefect task runs")
-    # a split over the same elements hits every job's cache entry individually too
-    from prefect_tasks import Node
-
-    with Submitter(worker="prefect", cache_root=cache) as sub:
-        third = sub(Node().split(x=[1, 2, 3]))
-        assert sub.worker.flow_run_id is None
     assert third.outputs.out == [1, 4, 9]
+    run = prefect_server.flow_run(sub.worker.flow_run_id)
+    assert run.state_type.name == "COMPLETED"
+    time.sleep(2)  # task-run events would have arrived by now
+    assert prefect_server.task_runs(sub.worker.flow_run_id, expected=0) == []
 
 
 def test_one_failing_element_fails_one_task_run(cache: Path, tmp_path: Path) -> None:

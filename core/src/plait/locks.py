@@ -46,7 +46,7 @@ from typing import Any
 
 from blake3 import blake3
 
-__all__ = ["LOCK_FILE", "LOCK_LEASE", "JobLock", "owner_alive"]
+__all__ = ["LOCK_FILE", "LOCK_LEASE", "JobLock", "owner_alive", "remove_if_abandoned"]
 
 logger = logging.getLogger(__name__)
 
@@ -250,6 +250,17 @@ def _take_over(path: str, dead: tuple[bytes, int, float], depth: int = 0) -> Non
         os.close(fd)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(claim)
+
+
+def remove_if_abandoned(cache_dir: str) -> None:
+    """Take over and delete the lock of ``cache_dir`` if its owner is dead (else leave it).
+
+    For a pool that has just lost or killed the process running that job.
+    """
+    path = f"{cache_dir}/{LOCK_FILE}"
+    found = _inspect(path)
+    if found is not None and not owner_alive(found[0], found[2]):
+        _take_over(path, found)
 
 
 class JobLock:

@@ -19,7 +19,9 @@ from a definition *instance*, the flow has no parameters. Each flow run
 compiles the workflow and drives it with a :class:`~plait_prefect.PrefectWorker`
 inside the run: every job that is not in plait's cache becomes one task run of
 that flow run, on the flow's task runner. The flow returns the workflow's
-outputs as a dict, or ends Failed naming the failed jobs.
+outputs as a dict, or raises :class:`plait.JobFailedError` naming the failed
+jobs (the flow run is Failed, and Prefect's flow-run ``retries`` apply: a retry
+serves the finished jobs from plait's cache and runs only the others).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import attrs
 
 import plait
 from plait.definition import TaskDef
-from plait.errors import failure_report
+from plait.errors import JobFailedError, failure_report
 from plait.fields import MISSING
 
 from .tasks import check_node_names, check_node_options
@@ -100,8 +102,6 @@ def _workflow_job(defn: TaskDef, graph: plait.Graph, spec: _FlowSpec) -> plait.J
 
 def run_workflow_in_flow(spec: _FlowSpec, params: Mapping[str, Any]) -> Any:
     """The body of a ``to_flow`` flow run: drive the workflow, one task run per job."""
-    from prefect.states import Failed
-
     defn = spec.defn(**params) if isinstance(spec.defn, type) else spec.defn
     graph = plait.compile(
         defn,
@@ -117,7 +117,8 @@ def run_workflow_in_flow(spec: _FlowSpec, params: Mapping[str, Any]) -> Any:
         worker.start(graph)
         outcome = plait.Driver(worker, progress=worker.report).run(graph)
     if outcome.errored:
-        return Failed(message=failure_report(outcome.errors, outcome.skipped))
+        # raised, not returned as a Failed state, so that Prefect's flow-run retries apply
+        raise JobFailedError(failure_report(outcome.errors, outcome.skipped))
     job = _workflow_job(defn, graph, spec)
     if job is not None:
         outcome.as_job_result(job)

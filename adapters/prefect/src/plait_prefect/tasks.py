@@ -17,6 +17,7 @@ asked, and the driver still gets plait's error record).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -111,7 +112,13 @@ def _raise_failure(job: Job, result: Result) -> None:
     raise PlaitJobError(f"{job.label}: {line}{more}", result)
 
 
+#: Prefect's task-run logger; checked before building a run logger for a debug line
+_TASK_RUN_LOGGER = logging.getLogger("prefect.task_runs")
+
+
 def _debug(job: Job) -> None:
+    if not _TASK_RUN_LOGGER.isEnabledFor(logging.DEBUG):
+        return
     from prefect.logging import get_run_logger
 
     get_run_logger().debug("plait job %s in %s", job.label, job.cache_dir)

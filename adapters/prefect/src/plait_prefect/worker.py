@@ -20,9 +20,10 @@ Where the task runs go:
   in :meth:`PrefectWorker.close`);
 - **outside any flow**: the worker opens one *host flow run* (named
   ``flow_name``, else after the workflow when the driver says which, else
-  ``plait``) at its first job, and ends it when it is closed: Completed, or
+  ``plait``) as it starts, and ends it when it is closed: Completed, or
   Failed naming the failed jobs. One flow run per worker, i.e. per
-  ``Submitter`` block.
+  ``Submitter`` block; a run whose jobs all come from plait's cache has a
+  flow run without task runs.
 
 The default runner outside a flow is a bounded ``ThreadPoolTaskRunner`` (never
 Prefect's unbounded default). Process and Dask runners (``ProcessPoolTaskRunner``,
@@ -80,6 +81,9 @@ def default_task_runner(max_workers: int | None = None) -> TaskRunner[Any]:
 
     return ThreadPoolTaskRunner(max_workers=max_workers or default_max_workers())
 
+
+#: whether the core's driver tells workers which graph it runs (``Worker.start``)
+_DRIVER_CALLS_START = hasattr(Worker, "start")
 
 # -- the host flow run (outside a user's flow) ---------------------------------
 
@@ -200,16 +204,24 @@ class PrefectWorker(Worker):
         self._skipped: list[str] = []
         self._submitted = 0
         self._cached = 0
+        self._reported = False  # whether the driver reports progress events to the worker
         self._closed = False
+        if not self.in_flow and not _DRIVER_CALLS_START:
+            # open the host flow run while the driver expands the graph (and so that a run
+            # whose jobs all come from plait's cache still has a flow run that says so)
+            self._begin_host()
 
     # -- optional driver notifications ------------------------------------------
     def start(self, graph: Graph) -> None:
-        """The driver is about to run ``graph``: name the host flow after its workflow."""
+        """The driver is about to run ``graph``: open the host flow run, named after it."""
         if self._workflow is None:
             self._workflow = graph.name
+        if not self.in_flow and not self._closed:
+            self._begin_host()
 
     def report(self, event: Progress) -> None:
         """A driver progress event: count the jobs served from plait's cache (no task run)."""
+        self._reported = True
         if event.status == "cached":
             self._cached += 1
         elif event.status == "skipped":
@@ -293,6 +305,9 @@ class PrefectWorker(Worker):
             entry.done.set()
             thread.join(timeout=HOST_START_TIMEOUT)
             _SESSIONS.pop(key, None)
+            self.flow_run_id = entry.flow_run_id
+            if entry.error is not None:
+                logger.warning("PrefectWorker: the host flow run failed: %r", entry.error)
         elif self.in_flow and (self._submitted or self._cached):
             from prefect.logging import get_run_logger
 
@@ -307,7 +322,8 @@ class PrefectWorker(Worker):
     def summary(self) -> str:
         """``plait: 5 job(s) ran as task runs, 3 served from plait's cache (no task run), ...``."""
         text = f"plait: {self._submitted} job(s) ran as Prefect task runs"
-        text += f", {self._cached} served from plait's cache (no task run)"
+        if self._reported:
+            text += f", {self._cached} served from plait's cache (no task run)"
         if self._failed:
             text += f", {len(self._failed)} failed"
         if self._skipped:
@@ -374,7 +390,10 @@ class PrefectWorker(Worker):
             return res or None
         return job_resources(job)
 
-    def _start_host(self) -> None:
+    def _begin_host(self) -> None:
+        """Start opening the host flow run in its thread, without waiting for it."""
+        if self._session is not None:
+            return
         from prefect import Flow
 
         name = self.flow_name or self._workflow or "plait"
@@ -397,14 +416,21 @@ class PrefectWorker(Worker):
             daemon=True,
         )
         thread.start()
+        self._session = (key, entry, thread)
+
+    def _start_host(self) -> None:
+        """The host flow run, open: its run context is where task runs are submitted."""
+        self._begin_host()
+        assert self._session is not None
+        key, entry, _ = self._session
         entry.ready.wait(HOST_START_TIMEOUT)
         if entry.context is None:
             _SESSIONS.pop(key, None)
+            self._session = None
             raise RuntimeError(
-                f"PrefectWorker: the host flow run {name!r} did not start"
+                "PrefectWorker: the host flow run did not start"
                 + (f": {entry.error!r}" if entry.error is not None else "")
             ) from entry.error
-        self._session = (key, entry, thread)
         self.flow_run_id = entry.flow_run_id
         self._context = entry.context
 
