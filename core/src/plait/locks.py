@@ -46,6 +46,8 @@ from typing import Any
 
 from blake3 import blake3
 
+from . import fsio
+
 __all__ = ["LOCK_FILE", "LOCK_LEASE", "JobLock", "owner_alive", "remove_if_abandoned"]
 
 logger = logging.getLogger(__name__)
@@ -186,9 +188,7 @@ def _create(path: str, content: bytes) -> int:
     """
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o644)
     try:
-        from .fsio import write_all
-
-        write_all(fd, content)
+        fsio.write_all(fd, content)
     except BaseException:
         os.close(fd)
         with contextlib.suppress(OSError):
@@ -334,13 +334,11 @@ class JobLock:
         fd = self._fd
         if fd is None:
             return False
-        from .fsio import FSYNC, write_all
-
         if len(parts) > 1 and sum(len(p) for p in parts) < 1 << 16:
             parts = [b"".join(parts)]  # one write call for a small result
         for part in parts:
-            write_all(fd, part)
-        if FSYNC:
+            fsio.write_all(fd, part)
+        if fsio.FSYNC:
             os.fsync(fd)
         try:
             os.link(self.path, target)
