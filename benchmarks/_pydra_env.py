@@ -8,9 +8,9 @@ API
 ---
 ``ensure_pydra_venv(root: Path = DEFAULT_VENV_ROOT) -> Path``
     Create (once) a venv at ``root`` with ``uv venv`` and install
-    ``pydra==1.0a12`` into it with ``uv pip install``; an existing venv is
-    reused when its interpreter runs and reports that Pydra version.  Returns
-    the venv's ``python``.
+    ``pydra==1.0a12`` into it with ``uv pip install`` (``_venv.ensure_venv``,
+    shared with ``bench_peers.py``); an existing venv is reused when its
+    interpreter imports that Pydra version.  Returns the venv's ``python``.
 
 ``run_pydra_benchmark(name: str, **params) -> dict``
     Run ``benchmarks/pydra_side/<name>.py`` with that python in a subprocess
@@ -25,14 +25,13 @@ API
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from _venv import VENVS_DIR, clean_env, ensure_venv
 
 __all__ = [
     "DEFAULT_VENV_ROOT",
@@ -49,103 +48,29 @@ PYDRA_REQUIREMENT = f"pydra=={PYDRA_VERSION}"
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent
 PYDRA_SIDE_DIR = BENCHMARKS_DIR / "pydra_side"
-DEFAULT_VENV_ROOT = BENCHMARKS_DIR / ".venvs" / "pydra"
+DEFAULT_VENV_ROOT = VENVS_DIR / "pydra"
 
-_SETUP_TIMEOUT = 900  # seconds, for venv creation + install
 _DEFAULT_RUN_TIMEOUT = 3 * 3600
+
+
+_CHECK = (
+    "import importlib.metadata as m, pydra.compose, pydra.engine.submitter;"
+    f" assert m.version('pydra') == {PYDRA_VERSION!r}"
+)
 
 
 def _clean_env() -> dict[str, str]:
     """Environment for the Pydra venv: nothing of plait's env leaks in."""
-    env = dict(os.environ)
-    for var in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP", "CONDA_PREFIX"):
-        env.pop(var, None)
-    env["NO_ET"] = "1"  # Pydra's etelemetry version check would try the network
-    env["UV_COMPILE_BYTECODE"] = "1"
-    return env
-
-
-def _venv_python(root: Path) -> Path:
-    if os.name == "nt":  # pragma: no cover - benchmarks run on Linux
-        return root / "Scripts" / "python.exe"
-    return root / "bin" / "python"
-
-
-def _venv_works(python: Path) -> bool:
-    if not python.exists():
-        return False
-    try:
-        proc = subprocess.run(
-            [
-                str(python),
-                "-c",
-                "import importlib.metadata as m, pydra.compose, pydra.engine.submitter;"
-                " print(m.version('pydra'))",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=_clean_env(),
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return proc.returncode == 0 and proc.stdout.strip() == PYDRA_VERSION
-
-
-@contextlib.contextmanager
-def _lock(path: Path):
-    """Inter-process lock so concurrent benchmark scripts build the venv once."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as fh:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - non-POSIX
-            yield
-            return
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _run(cmd: list[str]) -> None:
-    proc = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=_SETUP_TIMEOUT, env=_clean_env()
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}"
-        )
+    return clean_env(NO_ET="1")  # NO_ET: Pydra's etelemetry check would try the network
 
 
 def ensure_pydra_venv(root: Path = DEFAULT_VENV_ROOT) -> Path:
     """Return the python of a working venv at ``root`` holding pydra==1.0a12.
 
-    The venv is created with ``uv venv`` + ``uv pip install`` the first time
-    (or rebuilt if present but broken) and reused afterwards.  Without ``uv``
-    on PATH it falls back to ``python -m venv`` + ``pip``.
+    Built by ``_venv.ensure_venv`` (``uv venv`` + ``uv pip install``) the
+    first time, or rebuilt if present but broken, and reused afterwards.
     """
-    root = Path(root).resolve()
-    python = _venv_python(root)
-    if _venv_works(python):
-        return python
-    with _lock(root.parent / f".{root.name}.lock"):
-        if _venv_works(python):  # built by someone else while we waited
-            return python
-        if root.exists():
-            shutil.rmtree(root)
-        base = sys.executable if sys.version_info >= (3, 11) else "3.11"
-        uv = shutil.which("uv")
-        if uv:
-            _run([uv, "venv", "--quiet", "--python", base, str(root)])
-            _run([uv, "pip", "install", "--quiet", "--python", str(python), PYDRA_REQUIREMENT])
-        else:
-            _run([base, "-m", "venv", str(root)])
-            _run([str(python), "-m", "pip", "install", "--quiet", PYDRA_REQUIREMENT])
-        if not _venv_works(python):
-            raise RuntimeError(f"venv at {root} was built but cannot import {PYDRA_REQUIREMENT}")
-    return python
+    return ensure_venv("pydra", [PYDRA_REQUIREMENT], check=_CHECK, root=Path(root))
 
 
 def pydra_script(name: str) -> Path:

@@ -105,3 +105,22 @@ def PidOf(x: int, pause: float = 0.0) -> int:
 
 
 Copy = shell.define("cp <in_file:generic/file> <out|out_file:generic/file>")
+
+
+@python.define
+def KillSelf(x: int, bad: int = 3, pause: float = 0.2) -> int:
+    """Returns x after ``pause`` s; the job with x == bad SIGKILLs its own process."""
+    import signal
+
+    if x == bad:
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(pause)
+    mark(f"KillSelf:{x}")
+    return x
+
+
+@python.define(timeout=1)
+def SleepLimited(seconds: float) -> float:
+    """Sleeps; its definition allows at most 1 s."""
+    time.sleep(seconds)
+    return seconds

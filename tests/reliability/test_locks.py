@@ -288,3 +288,21 @@ def test_process_delayed_before_its_lock_reuses_the_result(cache: Path, marks_fi
     again = execute_job(job)  # the stalled one wakes up and takes the lock
     assert again.outputs == {"out": 9} and again.cached
     assert marks(marks_file) == ["Square:3"]
+
+
+def test_failed_commit_on_a_dask_cluster_leaves_no_lock(cache: Path, marks_file: Path) -> None:
+    pytest.importorskip("plait_dask", reason="the Dask adapter is not installed in this env")
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        for _ in range(2):  # the same job twice on the same cluster: no hang on a leaked lock
+            with Submitter(worker="dask", client=client, cache_root=cache) as sub:
+                result = sub(Unpicklable(x=2))
+            assert result.errored and "cannot store the result" in result.errors[0].message
+            assert not list(cache.glob("*/.lock"))
+    assert marks(marks_file) == ["Unpicklable:2", "Unpicklable:2"]

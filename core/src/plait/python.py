@@ -97,6 +97,7 @@ def define(
     name: str | None = None,
     cpus: int | None = None,
     memory: int | str | None = None,
+    timeout: float | None = None,
 ) -> Callable[[Callable[..., Any]], type[PythonDef]]: ...
 
 
@@ -108,17 +109,19 @@ def define(
     name: str | None = None,
     cpus: int | None = None,
     memory: int | str | None = None,
+    timeout: float | None = None,
 ) -> Any:
     """Make a task definition class from ``func``; usable bare or with arguments.
 
     Inputs come from the parameters (types from annotations, defaults, help
     from the docstring), outputs from the return annotation: one output
     ``out``, or the names in ``outputs`` for a returned tuple.
-    ``cpus``/``memory`` declare the resources each job needs.
+    ``cpus``/``memory`` declare the resources each job needs; ``timeout``
+    (seconds) stops a job that runs longer, on workers that can (``cf``).
     """
 
     def wrap(f: Callable[..., Any]) -> type[PythonDef]:
-        return _build(f, outputs, name, cpus, memory)
+        return _build(f, outputs, name, cpus, memory, timeout)
 
     return wrap(func) if func is not None else wrap
 
@@ -129,6 +132,7 @@ def _build(
     name: str | None,
     cpus: int | None,
     memory: int | str | None,
+    timeout: float | None = None,
 ) -> type[PythonDef]:
     if not callable(func):
         raise DefinitionError(f"python.define needs a function, got {func!r}")
@@ -144,7 +148,7 @@ def _build(
         namespace={
             "_function": staticmethod(func),
             "_filename": getattr(getattr(func, "__code__", None), "co_filename", None),
-            "_resources": make_resources(cpus, memory),
+            "_resources": make_resources(cpus, memory, timeout),
         },
         qualname=getattr(func, "__qualname__", task),
     )

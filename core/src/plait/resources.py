@@ -1,7 +1,8 @@
-"""Resources a job needs (CPUs, memory), declared on a definition or a node.
+"""Resources a job needs (CPUs, memory) and its time limit, declared on a definition or a node.
 
 Hosts map them to their own notions: Dask worker resources, SLURM job sizes,
-Airflow pools. The embedded workers ignore them.
+Airflow pools. The embedded workers ignore cpus and memory; the ``cf`` worker
+stops a job that runs longer than its ``timeout``.
 """
 
 from __future__ import annotations
@@ -33,13 +34,19 @@ def parse_memory(value: Any) -> int | None:
 
 @attrs.frozen
 class Resources:
-    """What one job of a node needs: ``cpus`` and ``memory`` (bytes)."""
+    """What one job of a node needs: ``cpus`` and ``memory`` (bytes); and ``timeout``.
+
+    ``timeout`` (seconds) is not a resource to reserve (:meth:`as_dict` leaves
+    it out) but a limit: workers that can stop a job (``cf``) fail a job that
+    runs longer with ``TimeoutError``.
+    """
 
     cpus: int | None = None
     memory: int | None = attrs.field(default=None, converter=parse_memory)
+    timeout: float | None = None
 
     def __bool__(self) -> bool:
-        return self.cpus is not None or self.memory is not None
+        return self.cpus is not None or self.memory is not None or self.timeout is not None
 
     def as_dict(self) -> dict[str, float]:
         """The declared resources by name (``{"cpus": 2, "memory": 1e9}``)."""
@@ -51,7 +58,9 @@ class Resources:
         return out
 
 
-def make_resources(cpus: int | None, memory: Any) -> Resources | None:
+def make_resources(cpus: int | None, memory: Any, timeout: float | None = None) -> Resources | None:
     """A Resources object, or None when nothing is declared."""
-    res = Resources(cpus=cpus, memory=memory)
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    res = Resources(cpus=cpus, memory=memory, timeout=timeout)
     return res if res else None

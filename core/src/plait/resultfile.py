@@ -91,7 +91,10 @@ def encode(outputs: Any, wall: float, cpu: float, peak_rss: int, job_dir: str) -
     the cache root's key. Raises if the outputs cannot be stored at all.
     """
     files: list[list[Any]] = []
-    plain = _scan(outputs, files, job_dir)
+    if type(outputs) is dict and all(type(v) in _SCALARS for v in outputs.values()):
+        plain = True  # the common case: a few scalars, no files
+    else:
+        plain = _scan(outputs, files, job_dir)
     outputs_bytes: bytes | None = None
     packer = _packer()
     if plain:
@@ -261,10 +264,11 @@ def _npy(arr: Any) -> bytes:
 # ---------------------------------------------------------------------------- decode
 
 
-def decode(data: bytes, job_dir: str, trusted_root: str) -> Decoded:
+def decode(data: bytes, job_dir: str, trusted_root: str | None = None) -> Decoded:
     """The result stored in ``data`` (the file of the job in ``job_dir``).
 
-    ``trusted_root`` is the cache root whose keys authenticate a pickle. Raises
+    ``trusted_root`` is the cache root whose keys authenticate a pickle
+    (default: the one holding ``job_dir``). Raises
     :class:`RejectedResult` for a damaged, foreign, forged or untrusted file,
     and when a file the result refers to is missing or changed.
     """
@@ -296,7 +300,7 @@ def decode(data: bytes, job_dir: str, trusted_root: str) -> Decoded:
     if check != digest:
         raise RejectedResult("digest mismatch (damaged, or copied from another job)")
     if codec == CODEC_PICKLE:
-        _authenticate(view, name, head, kid, trusted_root)
+        _authenticate(view, name, head, kid, trusted_root or os.path.dirname(job_dir))
     elif codec != CODEC_DATA:
         raise RejectedResult(f"unknown codec {codec}")
     try:

@@ -357,6 +357,7 @@ def define(
     name: str | None = None,
     cpus: int | None = None,
     memory: int | str | None = None,
+    timeout: float | None = None,
 ) -> type[ShellDef]:
     """Make a shell task definition class from a command template (see module docstring).
 
@@ -388,7 +389,7 @@ def define(
         namespace={
             "_template": template,
             "_parts": tuple(parts),
-            "_resources": make_resources(cpus, memory),
+            "_resources": make_resources(cpus, memory, timeout),
         },
         qualname=qualname if bound else task,
     )
