@@ -223,3 +223,23 @@ def test_node_options_reach_the_nodes_task_runs(cache: Path) -> None:
     runs = {r.name: r for r in prefect_server.task_runs(flow_run_id, expected=3)}
     assert runs["Node[x=1]"].tags == ["plait-test"] and runs["Sum"].tags == []
     assert sorted(COMPLETED) == ["Node[x=1]", "Node[x=2]"]
+
+
+@pytest.mark.skipif(
+    not (hasattr(plait.Worker, "start") and hasattr(plait.Worker, "report")),
+    reason="the core's driver does not yet tell workers their graph (Worker.start/report)",
+)
+def test_host_flow_is_named_after_the_workflow_and_counts_cache_hits(cache: Path) -> None:
+    """With the driver's Worker.start/report: flow named after the workflow, cache hits logged."""
+    from prefect import get_client
+    from prefect_tasks import Node
+
+    with Submitter(worker="prefect", cache_root=cache) as sub:
+        sub(Node().split(x=[1, 2]))
+    with Submitter(worker="prefect", cache_root=cache) as sub:
+        sub(Node().split(x=[1, 2, 3]))
+        worker = sub.worker
+    assert "1 job(s) ran as Prefect task runs, 2 served from plait's cache" in worker.summary()
+    run = prefect_server.flow_run(worker.flow_run_id)
+    with get_client(sync_client=True) as client:
+        assert client.read_flow(run.flow_id).name == "Node"
