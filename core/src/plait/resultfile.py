@@ -328,6 +328,8 @@ def _authenticate(view: memoryview, name: bytes, head: bytes, kid: bytes, root: 
         return
     key = reader_keys(root).get(kid)
     if key is None:
+        key = reader_keys(root, refresh=True).get(kid)  # a key made after the first look
+    if key is None:
         raise RejectedResult(
             "pickled result signed with a key this user does not hold (another user's "
             "cache, or planted): not loaded; see plait.trust.trust_cache",
@@ -351,7 +353,11 @@ def _check_file(path: str, size: int, mtime_ns: int, digest: bytes | None) -> No
     if st.st_mtime_ns != mtime_ns and digest is not None:
         from .filehash import hash_file_content
 
-        if hash_file_content(path) != digest:
+        try:
+            now = hash_file_content(path)
+        except OSError as exc:
+            raise RejectedResult(f"output file {path} cannot be read: {exc}") from None
+        if now != digest:
             raise RejectedResult(f"output file {path} changed content")
 
 
