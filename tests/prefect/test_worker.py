@@ -225,10 +225,6 @@ def test_node_options_reach_the_nodes_task_runs(cache: Path) -> None:
     assert sorted(COMPLETED) == ["Node[x=1]", "Node[x=2]"]
 
 
-@pytest.mark.skipif(
-    not (hasattr(plait.Worker, "start") and hasattr(plait.Worker, "report")),
-    reason="the core's driver does not yet tell workers their graph (Worker.start/report)",
-)
 def test_host_flow_is_named_after_the_workflow_and_counts_cache_hits(cache: Path) -> None:
     """With the driver's Worker.start/report: flow named after the workflow, cache hits logged."""
     from prefect import get_client
