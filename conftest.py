@@ -6,12 +6,18 @@ host runs in that host's tox environment (``HOST_PAGES``: collected only where
 its adapter is importable). A block that cannot run here is preceded by
 ``<!-- skip: next "why" -->`` and reported as skipped with that reason;
 ``<!-- invisible-code-block: python -->`` blocks set up what a page assumes.
+Pages about Prefect run against the test run's one Prefect API server.
+
+(One conftest.py for the docs, here: a second one under docs/ would take the
+module name ``conftest`` that tests import their helpers from.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,15 +44,41 @@ HOST_PAGES = {
 }
 
 
+#: pages whose blocks run against the test run's one Prefect API server where
+#: plait-prefect is installed (tests/prefect/prefect_server.py), never an
+#: ephemeral server of their own
+PREFECT_PAGES = {"docs/prefect.md", "docs/getting-started.md", "adapters/prefect/README.md"}
+
+
+@contextlib.contextmanager
+def _services(page: str) -> Iterator[None]:
+    """The host services a page's blocks need while they run."""
+    if page not in PREFECT_PAGES or importlib.util.find_spec("plait_prefect") is None:
+        yield
+        return
+    sys.path.insert(0, str(REPO / "tests" / "prefect"))
+    import prefect_server
+
+    prefect_server.acquire()
+    try:
+        yield
+    finally:
+        prefect_server.release()
+
+
 @pytest.fixture(scope="module")
-def docs_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A fresh working directory and cache root for one page's blocks."""
+def docs_env(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Path]:
+    """A fresh working directory and cache root for one page's blocks (and its services)."""
     work = tmp_path_factory.mktemp("docs")
     old_cwd, old_root = os.getcwd(), os.environ.get("PLAIT_CACHE_ROOT")
+    page = request.path.resolve().relative_to(REPO).as_posix()
     os.chdir(work)
     os.environ["PLAIT_CACHE_ROOT"] = str(work / "plait-cache")
     try:
-        yield work
+        with _services(page):
+            yield work
     finally:
         os.chdir(old_cwd)
         if old_root is None:

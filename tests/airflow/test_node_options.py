@@ -71,10 +71,14 @@ def _resources_workflow() -> object:
     def Heavy(p: int) -> int:
         return p
 
-    @workflow.define
-    def WithResources(ps: list[int]) -> int:
+    @python.define(timeout=30)
+    def Bounded(xs: list[int]) -> int:
+        return sum(xs)
+
+    @workflow.define(outputs=["total", "bounded"])
+    def WithResources(ps: list[int]) -> tuple[int, int]:
         h = workflow.add(Heavy().split(p=ps).combine("p"))
-        return workflow.add(Sum(xs=h.out)).out
+        return workflow.add(Sum(xs=h.out)).out, workflow.add(Bounded(xs=h.out)).out
 
     return WithResources(ps=[1, 2, 3])
 
@@ -88,6 +92,9 @@ def test_resources_give_pool_slots_and_pod_resources_node_options_win(tmp_path: 
     assert pod.spec.containers[0].name == "base"
     assert pod.spec.containers[0].resources.requests == {"cpu": "4", "memory": str(2 * 1024**3)}
     assert dag.get_task("Sum").pool_slots == 1  # no resources declared
+    # a timeout bounds the one job of a node without state
+    assert dag.get_task("Bounded").execution_timeout == datetime.timedelta(seconds=30)
+    assert dag.get_task("Heavy.run").partial_kwargs.get("execution_timeout") is None
     assert dag.get_task("Heavy.collect").pool_slots == 1  # bookkeeping tasks keep the default
 
     dag = to_dag(

@@ -98,3 +98,49 @@ def test_without_pipelining_the_node_is_a_barrier(dag_files: Any, tmp_path: Path
     assert "chain_A.A" not in dag.task_ids
     # the same DAG rendered node by node: B[x=1] waits for every A, the slow A[x=0] too
     assert done["B-1"] > done["A-0"]
+
+
+@pytest.mark.timeout(300)
+def test_a_node_with_its_own_split_stays_in_the_chain(dag_files: Any, tmp_path: Path) -> None:
+    from test_conformance import _run
+
+    from plait import workflow
+
+    source = """
+    from conformance_tasks import Add, Mul
+    from plait import workflow
+    from plait_airflow import to_dag
+
+
+    @workflow.define
+    def Grid(xs: list[int], ys: list[int]) -> list[int]:
+        a = workflow.add(Add(b=1).split(a=xs), name="A")
+        b = workflow.add(Add(a=a.out).split(b=ys), name="B")
+        return workflow.add(Mul(a=b.out, b=2), name="C").out
+
+
+    dag = to_dag(Grid(xs=[0, 1, 2], ys=[10, 20]), dag_id="chain_grid", cache_root={cache!r})
+    """
+    path = dag_files.place("chain_grid", source.format(cache=str(tmp_path / "airflow")))
+    dag = dag_files.load(path, "chain_grid")
+    assert {"chain_A.A", "chain_A.B", "chain_A.C"} <= set(dag.task_ids)
+    dag_run = run_dag(dag)
+    assert str(dag_run.state) == "success", states(dag_run)
+    labels = {(tid, mi): ti.rendered_map_index for (tid, mi), ti in task_instances(dag_run).items()}
+    assert [labels[("chain_A.C", i)] for i in range(3)] == ["a=0", "a=1", "a=2"]
+
+    from conformance_tasks import Add, Mul
+
+    @workflow.define
+    def Grid(xs: list[int], ys: list[int]) -> list[int]:
+        a = workflow.add(Add(b=1).split(a=xs), name="A")
+        b = workflow.add(Add(a=a.out).split(b=ys), name="B")
+        return workflow.add(Mul(a=b.out, b=2), name="C").out
+
+    reference = _run(Grid(xs=[0, 1, 2], ys=[10, 20]), tmp_path / "debug", {"worker": "debug"})
+    assert run_outputs(dag_run) == reference["outputs"]
+    assert run_outputs(dag_run) == {"out": [2 * (x + 1 + y) for x in range(3) for y in (10, 20)]}
+    jobs = sorted(p.name for p in (tmp_path / "airflow").iterdir() if (p / "result.pkl").exists())
+    assert [j for j in jobs if not j.startswith("workflow-")] == [
+        j for j in reference["jobs"] if not j.startswith("workflow-")
+    ]

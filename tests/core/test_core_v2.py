@@ -257,3 +257,12 @@ def test_combining_an_inherited_field_by_its_bare_name_suggests_node_field() -> 
         "Inc: cannot combine 'x': the task is not split; to combine an axis inherited "
         "from an upstream node, name it '<Node>.x' (e.g. combine('MaybeFail.x'))"
     )
+
+
+def test_static_state_is_the_state_the_expanded_jobs_get(tmp_path: Path) -> None:
+    defn = NestedConnected(xs=[3, 4])
+    graph = plait.compile(defn, cache_root=tmp_path)
+    square = plait.run_node(graph, "Square", {})
+    jobs = graph.jobs("Inner.Add", {"Square": square})
+    assert [graph.static_state("Inner.Add", j.index) for j in jobs] == [j.state for j in jobs]
+    assert graph.static_state("Inner.Add", (1,)) == (("x", "4"),)

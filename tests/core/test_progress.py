@@ -85,3 +85,19 @@ def _graph(cache: Path) -> tuple[object, object]:
 def _callback(setting: object, graph: tuple[object, object], stream: io.StringIO) -> object:
     with progress_for(setting, graph[0], graph[1], file=stream) as cb:  # type: ignore[arg-type]
         return cb
+
+
+def test_display_of_a_workflow_served_whole_from_the_cache(cache: Path) -> None:
+    with Submitter(cache_root=cache, progress=False) as sub:
+        sub(SumOfSquares(xs=[1, 2]))
+    out = _Tty()
+    import plait
+
+    graph = plait.compile(SumOfSquares(xs=[1, 2]), cache_root=cache)
+    live = LiveProgress(graph, file=out)
+    live.console.force_terminal = True  # type: ignore[misc]
+    with live, Submitter(cache_root=cache, progress=live) as sub:
+        assert sub(SumOfSquares(xs=[1, 2])).cached
+    last = out.getvalue().rsplit("\x1b[?25l", 1)[-1]  # the final frame
+    assert "SumOfSquares" in last and "1 cached" in last
+    assert live.nodes["Square"].finished == 0 and "Square" not in live._tasks

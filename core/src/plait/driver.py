@@ -34,7 +34,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
@@ -46,10 +46,8 @@ from .labels import render_label
 from .result import ErrorInfo, Result, Runtime
 from .run import run_job
 from .state import UNKNOWN, Joiner
+from .workers.base import Worker
 from .workers.debug import DebugWorker
-
-if TYPE_CHECKING:
-    from .workers.base import Worker
 
 __all__ = ["Driver", "Progress", "RunOutcome", "run_node", "run_workflow_job"]
 
@@ -165,10 +163,13 @@ class Driver:
             ("done", "total", "submitted", "cached", "failed", "skipped"), 0
         )
         self._top: RunOutcome | None = None
+        # the worker's report() hook, when it has one (events are made only when wanted)
+        self._worker_report = worker.report if type(worker).report is not Worker.report else None
 
     def run(self, graph: Graph) -> RunOutcome:
         """Run every job of ``graph``; return its outputs, failures and skipped elements."""
         self.hooks.pre_run(graph)
+        self.worker.start(graph)
         self._top = None
         self._start(_Frame(graph, parent=None))
         while True:
@@ -354,8 +355,12 @@ class Driver:
             counts["done"] += 1
         if status in ("cached", "failed", "skipped"):
             counts[status] += 1
-        if self.progress is not None:
-            self.progress(Progress(status, member.label, node, **counts))
+        if self.progress is not None or self._worker_report is not None:
+            event = Progress(status, member.label, node, **counts)
+            if self._worker_report is not None:
+                self._worker_report(event)
+            if self.progress is not None:
+                self.progress(event)
 
 
 def run_workflow_job(job: Job) -> Result:

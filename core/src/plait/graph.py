@@ -318,6 +318,25 @@ class Graph:
             lengths.append(len(value))
         return list(itertools.product(*(range(n) for n in lengths)))
 
+    def static_state(self, name: str, index: Sequence[int]) -> State:
+        """The (field, value) pairs of a job of a static node (see :meth:`static_indices`).
+
+        ``index`` may also be a prefix (a row of the inherited state). The
+        same pairs the job gets when it is expanded, known before anything
+        runs: each axis takes its values from the literal split of the node
+        that owns it; zipped fields follow.
+        """
+        node = self.nodes[name]
+        pairs: list[tuple[str, str]] = []
+        for axis, i in zip(node.axes, index):
+            owner = self.nodes[axis.node].definition
+            pairs += [(f, render_value(getattr(owner, f)[i])) for f in axis.fields]
+        if len(index) == len(node.axes):
+            for field, axis in node.zipped:
+                i = index[node.inherited.index(axis)]
+                pairs.append((field, render_value(getattr(node.definition, field)[i])))
+        return tuple(pairs)
+
     def expand_row(
         self, name: str, index: tuple[int, ...], upstream: Mapping[str, Element]
     ) -> tuple[list[Job], list[SkippedJob]]:

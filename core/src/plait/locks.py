@@ -46,6 +46,8 @@ from typing import Any
 
 from blake3 import blake3
 
+from . import fsio
+
 __all__ = ["LOCK_FILE", "LOCK_LEASE", "JobLock", "owner_alive", "remove_if_abandoned"]
 
 logger = logging.getLogger(__name__)
@@ -96,18 +98,26 @@ def process_start_time(pid: int) -> int | None:
     return -1
 
 
-_me: tuple[int, bytes, bytes] | None = None
+_me: tuple[bytes, bytes] | None = None
+
+
+def _forget_owner() -> None:
+    global _me
+    _me = None
+
+
+os.register_at_fork(after_in_child=_forget_owner)
 
 
 def _owner_prefix() -> tuple[bytes, bytes]:
     """The fixed part of this process's owner line and a random salt (new after a fork)."""
     global _me
-    pid = os.getpid()
-    if _me is None or _me[0] != pid:
+    if _me is None:
+        pid = os.getpid()
         start = process_start_time(pid)
         fields = {"pid": pid, "host": _HOST, "boot": _BOOT, "ns": _PIDNS, "start": start}
-        _me = (pid, json.dumps(fields)[:-1].encode(), os.urandom(8).hex().encode())
-    return _me[1], _me[2]
+        _me = (json.dumps(fields)[:-1].encode(), os.urandom(8).hex().encode())
+    return _me
 
 
 _tokens = itertools.count()
@@ -148,14 +158,15 @@ class _Heartbeat:
         self._held: set[str] = set()
         self._guard = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._pid = os.getpid()
+
+    def forked(self) -> None:
+        """In a forked child: the parent's thread and locks are not here."""
+        self._guard = threading.Lock()
+        self._held = set()
+        self._thread = None
 
     def add(self, path: str) -> None:
         with self._guard:
-            if self._pid != os.getpid():  # forked: the parent's thread is not here
-                self._held.clear()
-                self._thread = None
-                self._pid = os.getpid()
             self._held.add(path)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="plait-lock-lease")
@@ -177,6 +188,7 @@ class _Heartbeat:
 
 
 _heartbeat = _Heartbeat()
+os.register_at_fork(after_in_child=_heartbeat.forked)
 
 
 def _create(path: str, content: bytes) -> int:
@@ -186,9 +198,7 @@ def _create(path: str, content: bytes) -> int:
     """
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o644)
     try:
-        from .fsio import write_all
-
-        write_all(fd, content)
+        fsio.write_all(fd, content)
     except BaseException:
         os.close(fd)
         with contextlib.suppress(OSError):
@@ -334,13 +344,11 @@ class JobLock:
         fd = self._fd
         if fd is None:
             return False
-        from .fsio import FSYNC, write_all
-
         if len(parts) > 1 and sum(len(p) for p in parts) < 1 << 16:
             parts = [b"".join(parts)]  # one write call for a small result
         for part in parts:
-            write_all(fd, part)
-        if FSYNC:
+            fsio.write_all(fd, part)
+        if fsio.FSYNC:
             os.fsync(fd)
         try:
             os.link(self.path, target)

@@ -193,10 +193,17 @@ class LiveProgress(ProgressCounts):
         self._draw(name, self.nodes[name])
 
     def finish(self) -> None:
-        """Bring every bar to its final count (100%)."""
+        """Bring every bar to its final count (100%); drop rows of nodes nothing ran for.
+
+        (A workflow served whole from the cache leaves its inner nodes untouched:
+        its own row says ``1 cached``.)
+        """
         super().finish()
         for name, counts in self.nodes.items():
-            self._draw(name, counts)
+            if counts.finished == 0 and name in self._tasks:
+                self._bars.remove_task(self._tasks.pop(name))
+            else:
+                self._draw(name, counts)
 
     def __enter__(self) -> LiveProgress:
         self._bars.start()

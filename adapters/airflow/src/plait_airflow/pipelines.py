@@ -10,8 +10,8 @@ gathers its output for the rest of the DAG.
 
 A chain starts at a split node whose jobs are known when the DAG file is
 parsed (no upstream node) and grows through downstream nodes that read only
-the previous node, add no split of their own and belong to the same nested
-workflow. A node that combines ends the chain (its jobs still run per
+the previous node, split (if at all) over values known when the DAG file is
+parsed, and belong to the same nested workflow. A node that combines ends the chain (its jobs still run per
 element; its ``collect`` gathers them); so does a split over a run-time value.
 ``to_dag(..., pipeline=False)`` renders every node on its own instead.
 
@@ -63,7 +63,6 @@ def find_chains(
                     name in chosen
                     and name not in taken
                     and down.upstream == (current,)
-                    and not down.own
                     and down.is_split
                     and group_of(name) == group_of(head)
                     and graph.static_indices(name) is not None
@@ -87,23 +86,35 @@ class _Rows:
         self._elements: dict[tuple[str, tuple[int, ...]], Element] = {}
 
     def members(self, name: str, row: tuple[int, ...]) -> tuple[list[Job], list[SkippedJob]]:
-        """The jobs (or skipped element) of node ``name`` in row ``row``."""
+        """The jobs (and skipped elements) of node ``name`` in the head's row ``row``.
+
+        A node with a split of its own has several jobs per row; the next node
+        runs once per such job.
+        """
         if name == self.head:
             return [self.head_jobs[row]], []
         graph = self.graph
         (up,) = graph.nodes[name].upstream
-        key = graph.upstream_key(name, up, row)
-        return graph.expand_row(name, row, {up: self.element(up, key)})
+        up_jobs, up_skipped = self.members(up, row)
+        jobs: list[Job] = []
+        skipped: list[SkippedJob] = []
+        upstream_members: list[Job | SkippedJob] = [*up_jobs, *up_skipped]
+        for member in upstream_members:
+            row_of_name = graph.out_key(up, graph.member_index(up, member))
+            got, skip = graph.expand_row(name, row_of_name, {up: self.element(up, member)})
+            jobs += got
+            skipped += skip
+        return jobs, skipped
 
-    def element(self, name: str, row: tuple[int, ...]) -> Element:
-        """The output element of ``name`` for ``row``, from its job's result in the cache."""
-        found = self._elements.get((name, row))
+    def element(self, name: str, member: Job | SkippedJob) -> Element:
+        """The output element a job (or skipped element) of ``name`` gives, from the cache."""
+        graph = self.graph
+        index = graph.member_index(name, member)
+        found = self._elements.get((name, index))
         if found is None:
-            jobs, skipped = self.members(name, row)
-            members: list[tuple[Job | SkippedJob, Any]] = [(j, _store.job_result(j)) for j in jobs]
-            members += [(s, None) for s in skipped]
-            key = self.graph.out_key(name, self.graph.member_index(name, members[0][0]))
-            found = self._elements[(name, row)] = self.graph.element(name, key, members)
+            result = _store.job_result(member) if isinstance(member, Job) else None
+            key = graph.out_key(name, index)
+            found = self._elements[(name, index)] = graph.element(name, key, [(member, result)])
         return found
 
 

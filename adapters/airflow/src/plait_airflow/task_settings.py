@@ -10,6 +10,9 @@ arguments); ``node_options={"Node": {...}}`` is applied last and wins.
   requesting them for the ``base`` container, for the KubernetesExecutor
   (only when the ``kubernetes`` client is installed; other executors ignore
   ``executor_config``);
+- ``timeout`` (``@python.define(timeout=60)``) -> ``execution_timeout`` of a
+  node without state (its task runs one job; the task of a split node runs a
+  batch of jobs, so it gets none from it);
 - retries the definition declares (a ``_retries`` class attribute) ->
   ``retries``.
 
@@ -29,6 +32,7 @@ Example — route memory-hungry nodes to a Celery queue as well::
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -41,7 +45,12 @@ TaskSettings = Callable[[Node], dict[str, Any]]
 
 
 def default_task_settings(node: Node) -> dict[str, Any]:
-    """Operator arguments from the node's :class:`plait.Resources` and its definition's retries."""
+    """Operator arguments from the node's :class:`plait.Resources` and its definition's retries.
+
+    ``pool_slots`` from cpus, pod resources from cpus and memory,
+    ``execution_timeout`` from the timeout of a node without state, ``retries``
+    from a definition's ``_retries``.
+    """
     args: dict[str, Any] = {}
     res = node.resources
     if res is not None:
@@ -50,6 +59,9 @@ def default_task_settings(node: Node) -> dict[str, Any]:
         pod = pod_override(res)
         if pod is not None:
             args["executor_config"] = {"pod_override": pod}
+        timeout = getattr(res, "timeout", None)
+        if timeout is not None and not node.is_split:
+            args["execution_timeout"] = datetime.timedelta(seconds=timeout)
     retries = getattr(type(node.definition), "_retries", None)
     if retries is not None:
         args["retries"] = retries

@@ -58,7 +58,7 @@ from plait import (
 from plait.errors import JobFailedError, PlaitError, StateError, failure_report
 from plait.fields import LazyOut, is_lazy
 from plait.graph import Element
-from plait.labels import State, render_state, render_value
+from plait.labels import render_state
 from plait.result import ErrorInfo, Result
 
 from .keys import dask_key
@@ -172,7 +172,7 @@ class _Builder:
         self.dsk[self.collected[name]] = (_collect, self.graph_key, name, *members.values())
 
     def _state(self, name: str, index: tuple[int, ...]) -> str:
-        state = _static_state(self.graph, name, index)
+        state = self.graph.static_state(name, index)
         return f"[{render_state(state)}]" if state else ""
 
     def _unique(self, key: str) -> str:
@@ -183,24 +183,6 @@ class _Builder:
         while f"{key}-{n}" in self.dsk:
             n += 1
         return f"{key}-{n}"
-
-
-def _static_state(graph: Graph, name: str, index: tuple[int, ...]) -> State:
-    """The (field, value) pairs of a job (or row, a prefix of its index) of a static node.
-
-    Each axis takes its values from the literal split of the node that owns
-    it (what :meth:`plait.Graph.static_indices` checks); zipped fields follow.
-    """
-    node = graph.nodes[name]
-    pairs: list[tuple[str, str]] = []
-    for axis, i in zip(node.axes, index):
-        owner = graph.nodes[axis.node].definition
-        pairs += [(f, render_value(getattr(owner, f)[i])) for f in axis.fields]
-    if len(index) == len(node.axes):
-        for field, axis in node.zipped:
-            i = index[node.inherited.index(axis)]
-            pairs.append((field, render_value(getattr(node.definition, field)[i])))
-    return tuple(pairs)
 
 
 def _runtime_state_error(graph: Graph, name: str) -> RuntimeStateError:
