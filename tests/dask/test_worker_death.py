@@ -58,12 +58,18 @@ def test_killed_worker_no_finished_job_runs_twice(cache: Path, tmp_path: Path) -
 
     starts: Counter[str] = Counter()
     ends: Counter[str] = Counter()
+    on_killed: set[str] = set()
     for marker in os.listdir(markers):
-        name, what, _pid, _ = marker.split(".")
+        name, what, pid, _ = marker.split(".")
         (starts if what == "start" else ends)[name] += 1
+        if int(pid) == killed["pid"]:
+            on_killed.add(name)
     names = {f"Counted-{x}" for x in range(N)} | {f"CountedNext-{x + 1000}" for x in range(N)}
     assert set(ends) == names  # every job finished ...
+    # ... exactly once, but for the one job in flight on the killed single-threaded worker:
+    # its function may have returned (end marker written) before its result was committed
     ran_twice = {n: c for n, c in ends.items() if c > 1}
-    assert not ran_twice, f"finished jobs ran again: {ran_twice}"  # ... exactly once
-    # at most one execution was cut short: the one on the killed single-threaded worker
-    assert sum(starts.values()) - sum(ends.values()) <= 1
+    assert len(ran_twice) <= 1 and set(ran_twice) <= on_killed, f"jobs ran again: {ran_twice}"
+    assert all(c == 2 for c in ran_twice.values())
+    # at most one execution was cut short or repeated: that same in-flight job
+    assert sum(starts.values()) - len(names) <= 1

@@ -202,3 +202,40 @@ def test_node_options_that_bypass_plait_are_rejected(options: dict, message: str
 
     with pytest.raises(ValueError, match=message):
         PrefectWorker(node_options=options)
+
+
+COMPLETED: list[str] = []
+
+
+def _on_completion(task: object, task_run: object, state: object) -> None:
+    COMPLETED.append(task_run.name)  # type: ignore[attr-defined]
+
+
+def test_node_options_reach_the_nodes_task_runs(cache: Path) -> None:
+    """Per-node tags and hooks go on that node's task runs only."""
+    with Submitter(
+        worker="prefect",
+        cache_root=cache,
+        node_options={"Node": {"tags": ["plait-test"], "on_completion": [_on_completion]}},
+    ) as sub:
+        assert sub(SplitSum(xs=[1, 2])).outputs.out == 5
+        flow_run_id = sub.worker.flow_run_id
+    runs = {r.name: r for r in prefect_server.task_runs(flow_run_id, expected=3)}
+    assert runs["Node[x=1]"].tags == ["plait-test"] and runs["Sum"].tags == []
+    assert sorted(COMPLETED) == ["Node[x=1]", "Node[x=2]"]
+
+
+def test_host_flow_is_named_after_the_workflow_and_counts_cache_hits(cache: Path) -> None:
+    """With the driver's Worker.start/report: flow named after the workflow, cache hits logged."""
+    from prefect import get_client
+    from prefect_tasks import Node
+
+    with Submitter(worker="prefect", cache_root=cache) as sub:
+        sub(Node().split(x=[1, 2]))
+    with Submitter(worker="prefect", cache_root=cache) as sub:
+        sub(Node().split(x=[1, 2, 3]))
+        worker = sub.worker
+    assert "1 job(s) ran as Prefect task runs, 2 served from plait's cache" in worker.summary()
+    run = prefect_server.flow_run(worker.flow_run_id)
+    with get_client(sync_client=True) as client:
+        assert client.read_flow(run.flow_id).name == "Node"

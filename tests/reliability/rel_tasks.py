@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from plait import python, shell
+from plait import python, shell, workflow
 
 MARKS_ENV = "PLAIT_REL_MARKS"
 
@@ -124,3 +124,28 @@ def SleepLimited(seconds: float) -> float:
     """Sleeps; its definition allows at most 1 s."""
     time.sleep(seconds)
     return seconds
+
+
+@python.define
+def Inc(y: int, pause: float = 0.0) -> int:
+    """y + 1, recording each execution."""
+    mark(f"Inc:{y}")
+    if pause:
+        time.sleep(pause)
+    return y + 1
+
+
+@python.define
+def Total(ys: list[int]) -> int:
+    """Sum, recording each execution."""
+    mark(f"Total:{len(ys)}")
+    return sum(ys)
+
+
+@workflow.define
+def Chain(xs: list[int], pause: float) -> int:
+    """Square each x, add one to each square, sum: 2 n + 1 jobs."""
+    sq = workflow.add(Square(pause=pause).split(x=xs))
+    inc = workflow.add(Inc(y=sq.out, pause=pause).combine("Square.x"))
+    total = workflow.add(Total(ys=inc.out))
+    return total.out

@@ -136,12 +136,13 @@ DRIVER = """
 import sys
 sys.path.insert(0, {here!r})
 from plait import Submitter
-from rel_tasks import Square
-res = Submitter(worker=sys.argv[2], cache_root=sys.argv[1], **({kw})) (
-    Square(pause=float(sys.argv[3])).split(x=list(range(int(sys.argv[4]))))
+from rel_tasks import Chain
+n = int(sys.argv[4])
+res = Submitter(worker=sys.argv[2], cache_root=sys.argv[1], **({kw}))(
+    Chain(xs=list(range(n)), pause=float(sys.argv[3]))
 )
 assert not res.errored, res.errors
-assert res.outputs.out == [x * x for x in range(int(sys.argv[4]))]
+assert res.outputs.out == sum(x * x + 1 for x in range(n))
 """
 
 
@@ -150,7 +151,7 @@ assert res.outputs.out == [x * x for x in range(int(sys.argv[4]))]
 def test_four_drivers_resuming_a_killed_workflow_run_each_job_once(
     cache: Path, tmp_path: Path, worker: str
 ) -> None:
-    n = 60
+    n = 40  # a workflow of 2 n + 1 jobs: Square split, Inc per element, Total
     script = tmp_path / "driver.py"
     kw = "{'n_procs': 2}" if worker == "cf" else "{}"
     script.write_text(DRIVER.format(here=str(HERE), kw=kw))
@@ -162,14 +163,14 @@ def test_four_drivers_resuming_a_killed_workflow_run_each_job_once(
         start_new_session=True,
     )
     deadline = time.time() + 60
-    while len(marks(log)) < n // 3 and time.time() < deadline:
+    while len(marks(log)) < n // 2 and time.time() < deadline:
         time.sleep(0.02)
     os.killpg(first.pid, signal.SIGKILL)  # the driver and its pool
     first.wait()
     time.sleep(0.2)
     before = marks(log)
-    done_before = {p.parent.name for p in cache.glob("*/result.pkl")}
-    assert 0 < len(done_before) < n
+    done_before = {p.parent.name for p in cache.glob("python-*/result.pkl")}
+    assert 0 < len(done_before) < 2 * n + 1
     drivers = [
         subprocess.Popen(
             [sys.executable, str(script), str(cache), worker, "0.05", str(n)],
@@ -186,8 +187,8 @@ def test_four_drivers_resuming_a_killed_workflow_run_each_job_once(
     after = marks(log)[len(before) :]
     # every job without a result before the resume ran exactly once after it
     assert len(after) == len(set(after)), sorted(t for t in after if after.count(t) > 1)
-    assert len(after) == n - len(done_before)
-    assert len({p.parent.name for p in cache.glob("*/result.pkl")}) == n
+    assert len(after) == 2 * n + 1 - len(done_before)
+    assert len({p.parent.name for p in cache.glob("python-*/result.pkl")}) == 2 * n + 1
 
 
 def test_lock_of_reused_pid_is_taken_over_at_once(cache: Path) -> None:

@@ -144,3 +144,14 @@ def test_job_dirs_are_not_group_writable(cache: Path) -> None:
     assert result.cache_dir is not None
     assert stat.S_IMODE(result.cache_dir.stat().st_mode) & 0o022 == 0
     assert load_result(result.cache_dir) is not None
+
+
+def test_pickled_result_written_after_a_first_look_is_reused(cache: Path, marks_file: Path) -> None:
+    # the first look-up happens before the cache root has a key; the key is made by the
+    # first pickled result; the same process must then authenticate it
+    with Submitter(cache_root=cache) as sub:
+        sub(Square(x=1))
+        first = sub(MakeOpaque(v=3))
+        again = sub(MakeOpaque(v=3))
+    assert first.outputs.out == again.outputs.out == Opaque(3)
+    assert marks(marks_file).count("MakeOpaque:3") == 1

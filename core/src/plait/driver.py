@@ -34,7 +34,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
@@ -46,10 +46,8 @@ from .labels import render_label
 from .result import ErrorInfo, Result, Runtime
 from .run import run_job
 from .state import UNKNOWN, Joiner
+from .workers.base import Worker
 from .workers.debug import DebugWorker
-
-if TYPE_CHECKING:
-    from .workers.base import Worker
 
 __all__ = ["Driver", "Progress", "RunOutcome", "run_node", "run_workflow_job"]
 
@@ -165,10 +163,13 @@ class Driver:
             ("done", "total", "submitted", "cached", "failed", "skipped"), 0
         )
         self._top: RunOutcome | None = None
+        # the worker's report() hook, when it has one (events are made only when wanted)
+        self._worker_report = worker.report if type(worker).report is not Worker.report else None
 
     def run(self, graph: Graph) -> RunOutcome:
         """Run every job of ``graph``; return its outputs, failures and skipped elements."""
         self.hooks.pre_run(graph)
+        self.worker.start(graph)
         self._top = None
         self._start(_Frame(graph, parent=None))
         while True:
@@ -294,7 +295,6 @@ class Driver:
         run = frame.runs[name]
         index = frame.graph.member_index(name, member)
         key = run.state.out_key(index)
-        run.members.setdefault(key, []).append((index, (member, result)))
         if result is not None:
             if result.errored and not nested:
                 frame.errors.extend(
@@ -302,6 +302,10 @@ class Driver:
                 )
             frame.cpu += result.runtime.cpu
             frame.peak_rss = max(frame.peak_rss, result.runtime.peak_rss)
+        if not run.state.combined:  # each job is an output element of its own
+            self._release(frame, run, key, [(member, result)])
+            return
+        run.members.setdefault(key, []).append((index, (member, result)))
         self._check_group(frame, run, key)
 
     # -- elements and nodes -------------------------------------------------
@@ -314,7 +318,12 @@ class Driver:
         if run.state.combines_inherited and run.upstream_open:
             return  # rows that belong to this group may still come
         members.sort(key=lambda m: m[0])
-        element = frame.graph.element(run.name, key, [m for _, m in members])
+        self._release(frame, run, key, [m for _, m in members])
+
+    def _release(
+        self, frame: _Frame, run: _NodeRun, key: tuple[int, ...], members: list[Member]
+    ) -> None:
+        element = frame.graph.element(run.name, key, members)
         run.elements[key] = element
         self._events.append(("element", frame, run.name, element))
         self._check_complete(frame, run)
@@ -354,8 +363,12 @@ class Driver:
             counts["done"] += 1
         if status in ("cached", "failed", "skipped"):
             counts[status] += 1
-        if self.progress is not None:
-            self.progress(Progress(status, member.label, node, **counts))
+        if self.progress is not None or self._worker_report is not None:
+            event = Progress(status, member.label, node, **counts)
+            if self._worker_report is not None:
+                self._worker_report(event)
+            if self.progress is not None:
+                self.progress(event)
 
 
 def run_workflow_job(job: Job) -> Result:

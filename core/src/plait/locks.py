@@ -98,18 +98,26 @@ def process_start_time(pid: int) -> int | None:
     return -1
 
 
-_me: tuple[int, bytes, bytes] | None = None
+_me: tuple[bytes, bytes] | None = None
+
+
+def _forget_owner() -> None:
+    global _me
+    _me = None
+
+
+os.register_at_fork(after_in_child=_forget_owner)
 
 
 def _owner_prefix() -> tuple[bytes, bytes]:
     """The fixed part of this process's owner line and a random salt (new after a fork)."""
     global _me
-    pid = os.getpid()
-    if _me is None or _me[0] != pid:
+    if _me is None:
+        pid = os.getpid()
         start = process_start_time(pid)
         fields = {"pid": pid, "host": _HOST, "boot": _BOOT, "ns": _PIDNS, "start": start}
-        _me = (pid, json.dumps(fields)[:-1].encode(), os.urandom(8).hex().encode())
-    return _me[1], _me[2]
+        _me = (json.dumps(fields)[:-1].encode(), os.urandom(8).hex().encode())
+    return _me
 
 
 _tokens = itertools.count()
@@ -150,14 +158,15 @@ class _Heartbeat:
         self._held: set[str] = set()
         self._guard = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._pid = os.getpid()
+
+    def forked(self) -> None:
+        """In a forked child: the parent's thread and locks are not here."""
+        self._guard = threading.Lock()
+        self._held = set()
+        self._thread = None
 
     def add(self, path: str) -> None:
         with self._guard:
-            if self._pid != os.getpid():  # forked: the parent's thread is not here
-                self._held.clear()
-                self._thread = None
-                self._pid = os.getpid()
             self._held.add(path)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="plait-lock-lease")
@@ -179,6 +188,7 @@ class _Heartbeat:
 
 
 _heartbeat = _Heartbeat()
+os.register_at_fork(after_in_child=_heartbeat.forked)
 
 
 def _create(path: str, content: bytes) -> int:

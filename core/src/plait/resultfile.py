@@ -91,7 +91,10 @@ def encode(outputs: Any, wall: float, cpu: float, peak_rss: int, job_dir: str) -
     the cache root's key. Raises if the outputs cannot be stored at all.
     """
     files: list[list[Any]] = []
-    plain = _scan(outputs, files, job_dir)
+    if type(outputs) is dict and all(type(v) in _SCALARS for v in outputs.values()):
+        plain = True  # the common case: a few scalars, no files
+    else:
+        plain = _scan(outputs, files, job_dir)
     outputs_bytes: bytes | None = None
     packer = _packer()
     if plain:
@@ -261,10 +264,11 @@ def _npy(arr: Any) -> bytes:
 # ---------------------------------------------------------------------------- decode
 
 
-def decode(data: bytes, job_dir: str, trusted_root: str) -> Decoded:
+def decode(data: bytes, job_dir: str, trusted_root: str | None = None) -> Decoded:
     """The result stored in ``data`` (the file of the job in ``job_dir``).
 
-    ``trusted_root`` is the cache root whose keys authenticate a pickle. Raises
+    ``trusted_root`` is the cache root whose keys authenticate a pickle
+    (default: the one holding ``job_dir``). Raises
     :class:`RejectedResult` for a damaged, foreign, forged or untrusted file,
     and when a file the result refers to is missing or changed.
     """
@@ -296,7 +300,7 @@ def decode(data: bytes, job_dir: str, trusted_root: str) -> Decoded:
     if check != digest:
         raise RejectedResult("digest mismatch (damaged, or copied from another job)")
     if codec == CODEC_PICKLE:
-        _authenticate(view, name, head, kid, trusted_root)
+        _authenticate(view, name, head, kid, trusted_root or os.path.dirname(job_dir))
     elif codec != CODEC_DATA:
         raise RejectedResult(f"unknown codec {codec}")
     try:
@@ -324,6 +328,8 @@ def _authenticate(view: memoryview, name: bytes, head: bytes, kid: bytes, root: 
         return
     key = reader_keys(root).get(kid)
     if key is None:
+        key = reader_keys(root, refresh=True).get(kid)  # a key made after the first look
+    if key is None:
         raise RejectedResult(
             "pickled result signed with a key this user does not hold (another user's "
             "cache, or planted): not loaded; see plait.trust.trust_cache",
@@ -347,7 +353,11 @@ def _check_file(path: str, size: int, mtime_ns: int, digest: bytes | None) -> No
     if st.st_mtime_ns != mtime_ns and digest is not None:
         from .filehash import hash_file_content
 
-        if hash_file_content(path) != digest:
+        try:
+            now = hash_file_content(path)
+        except OSError as exc:
+            raise RejectedResult(f"output file {path} cannot be read: {exc}") from None
+        if now != digest:
             raise RejectedResult(f"output file {path} changed content")
 
 

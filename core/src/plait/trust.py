@@ -101,9 +101,12 @@ def writer_key(root: str) -> tuple[bytes, bytes]:
     return found
 
 
-def reader_keys(root: str) -> dict[bytes, bytes]:
-    """{key id: key} of every key that authenticates pickled results found in ``root``."""
-    found = _readers.get(root)
+def reader_keys(root: str, refresh: bool = False) -> dict[bytes, bytes]:
+    """{key id: key} of every key that authenticates pickled results found in ``root``.
+
+    Cached per root; ``refresh`` reads the key files again (a key made since).
+    """
+    found = None if refresh else _readers.get(root)
     if found is None:
         found = {}
         own = _own_key(os.path.join(root, KEY_FILE), create=False)

@@ -82,9 +82,6 @@ def default_task_runner(max_workers: int | None = None) -> TaskRunner[Any]:
     return ThreadPoolTaskRunner(max_workers=max_workers or default_max_workers())
 
 
-#: whether the core's driver tells workers which graph it runs (``Worker.start``)
-_DRIVER_CALLS_START = hasattr(Worker, "start")
-
 # -- the host flow run (outside a user's flow) ---------------------------------
 
 
@@ -206,10 +203,6 @@ class PrefectWorker(Worker):
         self._cached = 0
         self._reported = False  # whether the driver reports progress events to the worker
         self._closed = False
-        if not self.in_flow and not _DRIVER_CALLS_START:
-            # open the host flow run while the driver expands the graph (and so that a run
-            # whose jobs all come from plait's cache still has a flow run that says so)
-            self._begin_host()
 
     # -- optional driver notifications ------------------------------------------
     def start(self, graph: Graph) -> None:
@@ -469,28 +462,30 @@ def _dask_fit_check(client: Any) -> Any:
     """plait-dask's check that some Dask worker can hold a job's resources, or None.
 
     The check and its message ("... could never run. Start workers with
-    --resources ...") are plait-dask's own; without plait-dask installed,
-    impossible jobs are not detected.
+    --resources ...") are plait-dask's own (:func:`plait_dask.fit_reason`),
+    asked once per resource set; without plait-dask installed, impossible
+    jobs are not detected.
     """
     try:
-        from plait_dask import DaskWorker
+        from plait_dask import fit_reason
     except ImportError:
         logger.warning(
             "plait-dask is not installed: jobs that need more resources than any Dask worker "
             "offers will wait forever (pip install 'plait-prefect[dask]')"
         )
         return None
+    cluster = getattr(client, "cluster", None)
+    reasons: dict[tuple[tuple[str, float], ...], str | None] = {}
 
-    class _FitCheck(DaskWorker):
-        # TODO(plait-dask): call a public fit-check function once plait-dask exposes one;
-        # until then this borrows DaskWorker._fit without starting a DaskWorker.
-        def __init__(self, client: Any) -> None:
-            self._client = client
-            self._cluster = getattr(client, "cluster", None)
-            self._fits = {}
-            self.resource_timeout = 60.0
+    def check(resources: Any, label: str) -> str | None:
+        need = resources.as_dict()
+        key = tuple(sorted(need.items()))
+        if key not in reasons:  # the message names the job: ask once, with a placeholder
+            reasons[key] = fit_reason(client, "\x00", need, cluster)
+        reason = reasons[key]
+        return None if reason is None else reason.replace("\x00", label, 1)
 
-    return _FitCheck(client)._fit
+    return check
 
 
 def _is_dask_runner(runner: Any) -> bool:
