@@ -201,6 +201,51 @@ def _report(name: str, n: int, rows: list[Row], loads: list[float], markdown: bo
     return "\n".join(lines)
 
 
+def _summary(groups: dict[tuple[str, int], dict[str, Row]], loads: dict) -> str:
+    """One Markdown table: a row per workload, a column per peer, ``median s (peer/plait)``."""
+    cols = [p for p in PEERS if any(p in rows for rows in groups.values())]
+    names = {p: PEERS[p].label or p for p in cols}
+    lines = [
+        "| workload | load avg | " + " | ".join(names[p] for p in cols) + " |",
+        "|---" * (len(cols) + 2) + "|",
+    ]
+    for (name, n), rows in groups.items():
+        base = rows.get("plait")
+        cells = []
+        for p in cols:
+            row = rows.get(p)
+            done = [r for r in row.runs if r is not None] if row else []
+            if not row or not done:
+                cells.append("—" if not row or not row.error else "failed")
+                continue
+            ratio = _ratio(row, base) if base is not None and row is not base else None
+            text = f"{_fmt(statistics.median(done))} s"
+            cells.append(text + (f" ({ratio:.2f}×)" if ratio is not None else ""))
+        where = f"{name} {n:,}"
+        lo = loads[(name, n)]
+        lines.append(f"| {where} | {min(lo):.0f}–{max(lo):.0f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _replay(path: Path, markdown: bool, summary: bool = False) -> None:
+    """Print the tables of the runs saved in ``path`` (a ``--json`` file)."""
+    groups: dict[tuple[str, int], dict[str, Row]] = {}
+    loads: dict[tuple[str, int], list[float]] = {}
+    for rec in json.loads(path.read_text()):
+        key = (str(rec["workload"]), int(rec["n"]))
+        row = groups.setdefault(key, {}).setdefault(str(rec["peer"]), Row(str(rec["peer"]), []))
+        row.runs.append(rec["s"])
+        row.version = str(rec["version"]) or row.version
+        row.error = str(rec["error"]) or row.error
+        loads.setdefault(key, []).append(float(rec["load1"]))
+    if summary:
+        print(_summary(groups, loads))
+        return
+    for (name, n), rows in groups.items():
+        ordered = [rows[p] for p in WORKLOAD_PEERS[name] if p in rows]
+        print(_report(name, n, ordered, loads[(name, n)], markdown) + "\n")
+
+
 def main() -> None:
     """Parse the options, run the rounds, print the tables."""
     parser = argparse.ArgumentParser(
@@ -219,7 +264,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1 round, 1,000 elements everywhere")
     parser.add_argument("--markdown", action="store_true", help="tables in Markdown")
     parser.add_argument("--json", help="also write every run to this file")
+    parser.add_argument("--from-json", help="only print the tables of runs saved by --json")
+    parser.add_argument(
+        "--summary", action="store_true", help="with --from-json: one Markdown table of all"
+    )
     args = parser.parse_args()
+    if args.from_json:
+        _replay(Path(args.from_json), args.markdown, args.summary)
+        return
     quick = {"rounds": 1, "sizes": "1000", "dask_n": 1000}
     full = {"rounds": 3, "sizes": "1000,10000", "dask_n": 10_000}
     for key, value in (quick if args.quick else full).items():
@@ -275,8 +327,8 @@ def main() -> None:
             _report(name, n, [rows[p] for p in peers], loads or [0.0], args.markdown) + "\n",
             flush=True,
         )
-    if args.json:
-        Path(args.json).write_text(json.dumps(record, indent=1))
+        if args.json:  # after every workload, so an interrupted run keeps what it measured
+            Path(args.json).write_text(json.dumps(record, indent=1))
 
 
 if __name__ == "__main__":

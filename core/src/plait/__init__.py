@@ -22,6 +22,7 @@ from .errors import (
     GraphError,
     InputError,
     JobFailedError,
+    NotANodeError,
     PlaitError,
     StateError,
     failure_report,
@@ -35,6 +36,7 @@ from .resources import Resources
 from .result import ErrorInfo, Result, Runtime
 from .run import run_job
 from .submitter import Submitter
+from .trust import trust_cache
 from .workers import Worker, get_worker
 
 register_definition_hashing()
@@ -53,6 +55,7 @@ __all__ = [
     "JobFailedError",
     "Node",
     "NodeOutput",
+    "NotANodeError",
     "PlaitError",
     "Progress",
     "Resources",
@@ -78,5 +81,6 @@ __all__ = [
     "run_node",
     "run_workflow_job",
     "shell",
+    "trust_cache",
     "workflow",
 ]

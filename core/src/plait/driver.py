@@ -295,7 +295,6 @@ class Driver:
         run = frame.runs[name]
         index = frame.graph.member_index(name, member)
         key = run.state.out_key(index)
-        run.members.setdefault(key, []).append((index, (member, result)))
         if result is not None:
             if result.errored and not nested:
                 frame.errors.extend(
@@ -303,6 +302,10 @@ class Driver:
                 )
             frame.cpu += result.runtime.cpu
             frame.peak_rss = max(frame.peak_rss, result.runtime.peak_rss)
+        if not run.state.combined:  # each job is an output element of its own
+            self._release(frame, run, key, [(member, result)])
+            return
+        run.members.setdefault(key, []).append((index, (member, result)))
         self._check_group(frame, run, key)
 
     # -- elements and nodes -------------------------------------------------
@@ -315,7 +318,12 @@ class Driver:
         if run.state.combines_inherited and run.upstream_open:
             return  # rows that belong to this group may still come
         members.sort(key=lambda m: m[0])
-        element = frame.graph.element(run.name, key, [m for _, m in members])
+        self._release(frame, run, key, [m for _, m in members])
+
+    def _release(
+        self, frame: _Frame, run: _NodeRun, key: tuple[int, ...], members: list[Member]
+    ) -> None:
+        element = frame.graph.element(run.name, key, members)
         run.elements[key] = element
         self._events.append(("element", frame, run.name, element))
         self._check_complete(frame, run)
