@@ -250,7 +250,10 @@ def run(
     if graph_file:
         from .graphviz import visualize
 
-        visualize(shown, graph_file, counts.statuses())
+        try:
+            visualize(shown, graph_file, counts.statuses())
+        except (RuntimeError, ValueError) as exc:  # no Graphviz, or no suffix: the run stands
+            click.echo(f"could not write {graph_file}: {exc}", err=True)
     outputs = {k: _jsonable(v) for k, v in _outputs_dict(result.outputs).items()}
     click.echo(json.dumps(outputs, indent=2))
     summary = f"{'failed' if result.errored else 'done'} in {result.runtime.wall:.2f} s"
