@@ -179,7 +179,7 @@ class Graph:
         for n, node in self.nodes.items():
             for up in node.upstream:
                 self.downstream[up].append(n)
-        self._identity: dict[str, str] = {}
+        self._plans: dict[str, _RowPlan] = {}
         self._positions: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
 
     def __repr__(self) -> str:
@@ -343,56 +343,49 @@ class Graph:
         ``upstream`` holds the one output element of each upstream node that
         this row reads. If one of them failed, the row is skipped.
         """
-        node = self.nodes[name]
+        plan = self._plan(name)
         axis_state: dict[int, State] = {}
-        for u, positions in self.upstream_positions(name):
+        for u, positions in plan.positions:
+            state_of = upstream[u].state
             for k, p in enumerate(positions):
-                axis_state[p] = upstream[u].state[k]
-        inherited: State = tuple(pair for p in range(len(node.inherited)) for pair in axis_state[p])
-        elements = [upstream[u] for u in node.upstream]
+                axis_state[p] = state_of[k]
+        inherited: State = tuple(pair for p in range(plan.n_inherited) for pair in axis_state[p])
+        elements = [upstream[u] for u in plan.upstream]
         if not all(e.ok and e.outputs is not None for e in elements):
             return [], [SkippedJob(name, inherited, "an input it needs failed", index)]
-        defn = node.definition
-        values = defn.input_values()
-        lazy = {f for f, v in values.items() if is_lazy(v)}
-        own_fields = {f for ax in node.own for f in ax.fields}
-        zipped = dict(node.zipped)
-        for field, ref in values.items():
-            if is_lazy(ref):
-                value = upstream[ref.node].outputs[ref.field]  # type: ignore[index]
-                if field not in own_fields and field not in zipped:
-                    value = _check_runtime(name, defn, field, value)
-                values[field] = value
-        for field, axis in zipped.items():
-            values[field] = values[field][index[node.inherited.index(axis)]]
+        defn = plan.definition
+        values = dict(plan.values)
+        for field, ref in plan.lazy.items():
+            value = upstream[ref.node].outputs[ref.field]  # type: ignore[index]
+            if field in plan.checked_now:
+                value = _check_runtime(name, defn, field, value)
+            values[field] = value
+        for field, position in plan.zipped:
+            values[field] = values[field][index[position]]
         sums = tuple(dict.fromkeys(s for e in elements for s in e.jobs))
-        identity = self._identity_of(name)
-        cls = type(defn)
-        kind = defn._kind
-        fields = list(defn._inputs)
         jobs = []
-        for own_index, own_values in own_product(name, node.own, values):
+        for own_index, own_values in own_product(name, plan.own, values):
             job_values = dict(values)
             state = list(inherited)
-            for ax, elems in zip(node.own, own_values):
+            for ax, elems in zip(plan.own, own_values):
                 for f, v in zip(ax.fields, elems):
-                    if f in lazy:
+                    if f in plan.lazy:
                         v = _check_runtime(name, defn, f, v)
                     job_values[f] = v
                     state.append((f, render_value(v)))
-            state.extend((f, render_value(job_values[f])) for f in zipped)
-            checksum = job_checksum(identity, [job_values[f] for f in fields])
+            state.extend((f, render_value(job_values[f])) for f, _ in plan.zipped)
+            checksum = job_checksum(plan.identity, [job_values[f] for f in plan.fields])
             jobs.append(
                 Job(
                     node=name,
                     index=index + own_index,
                     state=tuple(state),
                     checksum=checksum,
-                    cache_dir=os.path.join(self.cache_root, job_dir_name(kind, checksum)),
-                    definition=_instance(cls, job_values),
+                    cache_dir=os.path.join(self.cache_root, job_dir_name(plan.kind, checksum)),
+                    definition=_instance(plan.cls, job_values),
                     upstream=sums,
                     readonly_caches=self.readonly_caches,
-                    resources=node.resources,
+                    resources=plan.resources,
                     environment=self.environment,
                 )
             )
@@ -428,12 +421,55 @@ class Graph:
         spans = node.state.spans
         return tuple(tuple(pairs[a:b]) for a, b in (spans[i] for i in node.state.kept))
 
-    def _identity_of(self, name: str) -> str:
-        identity = self._identity.get(name)
-        if identity is None:
-            cls = type(self.nodes[name].definition)
-            identity = self._identity[name] = definition_identity(cls)
-        return identity
+    def _plan(self, name: str) -> _RowPlan:
+        plan = self._plans.get(name)
+        if plan is None:
+            plan = self._plans[name] = _RowPlan.of(self.nodes[name], self.upstream_positions(name))
+        return plan
+
+
+@attrs.frozen
+class _RowPlan:
+    """What expanding a row of one node needs, worked out once per node."""
+
+    definition: TaskDef
+    cls: type[TaskDef]
+    kind: str
+    identity: str
+    fields: tuple[str, ...]
+    values: dict[str, Any]  # literal inputs (and the lazy references, replaced per row)
+    lazy: dict[str, LazyOut]
+    checked_now: frozenset[str]  # connected fields checked as a whole (not split or zipped)
+    own: tuple[Axis, ...]
+    zipped: tuple[tuple[str, int], ...]  # zipped field, position of its inherited axis
+    positions: list[tuple[str, tuple[int, ...]]]
+    upstream: tuple[str, ...]
+    n_inherited: int
+    resources: Resources | None
+
+    @classmethod
+    def of(cls, node: Node, positions: list[tuple[str, tuple[int, ...]]]) -> _RowPlan:
+        """The plan of ``node``."""
+        defn = node.definition
+        values = defn.input_values()
+        lazy = {f: v for f, v in values.items() if is_lazy(v)}
+        split = {f for ax in node.own for f in ax.fields} | {f for f, _ in node.zipped}
+        return cls(
+            definition=defn,
+            cls=type(defn),
+            kind=defn._kind,
+            identity=definition_identity(type(defn)),
+            fields=tuple(defn._inputs),
+            values=values,
+            lazy=lazy,
+            checked_now=frozenset(f for f in lazy if f not in split),
+            own=node.own,
+            zipped=tuple((f, node.inherited.index(ax)) for f, ax in node.zipped),
+            positions=positions,
+            upstream=node.upstream,
+            n_inherited=len(node.inherited),
+            resources=node.resources,
+        )
 
 
 def _check_runtime(node: str, defn: TaskDef, field: str, value: Any) -> Any:
