@@ -80,8 +80,26 @@ class NodeOutput:
         return all(e.ok for e in self.items)
 
 
+class _Labelled:
+    """``label`` and ``state_label`` of something with a ``node`` and a ``state``."""
+
+    __slots__ = ()
+    node: str
+    state: State
+
+    @property
+    def label(self) -> str:
+        """``Node[p=3]``, or ``Node`` without state: used as the host-native name."""
+        return render_label(self.node, self.state)
+
+    @property
+    def state_label(self) -> str:
+        """``p=3``: the state part of the label (empty without state)."""
+        return render_state(self.state)
+
+
 @attrs.frozen(slots=True, weakref_slot=False)
-class Job:
+class Job(_Labelled):
     """One job: a node at one state index, inputs resolved, checksum and cache dir known.
 
     Small and picklable (its definition class pickles by reference). ``state``
@@ -105,16 +123,6 @@ class Job:
         return self.definition._kind
 
     @property
-    def label(self) -> str:
-        """``Node[p=3]``, or ``Node`` for a job without state: used as host-native name."""
-        return render_label(self.node, self.state)
-
-    @property
-    def state_label(self) -> str:
-        """``p=3``: the state part of the label (empty without state)."""
-        return render_state(self.state)
-
-    @property
     def path(self) -> Path:
         """The job's cache directory as a Path."""
         return Path(self.cache_dir)
@@ -124,7 +132,7 @@ class Job:
 
 
 @attrs.frozen
-class SkippedJob:
+class SkippedJob(_Labelled):
     """An element that was not run because an input it needs failed.
 
     ``state`` holds the pairs of its inherited axes (its own split, if any,
@@ -135,16 +143,6 @@ class SkippedJob:
     state: State
     reason: str
     index: tuple[int, ...] = ()
-
-    @property
-    def label(self) -> str:
-        """``Node[state]`` of the skipped element."""
-        return render_label(self.node, self.state)
-
-    @property
-    def state_label(self) -> str:
-        """The state part of the label."""
-        return render_state(self.state)
 
 
 Member = tuple[Job | SkippedJob, Any]
