@@ -302,8 +302,14 @@ def test_failed_commit_on_a_dask_cluster_leaves_no_lock(cache: Path, marks_file:
         Client(cluster) as client,
     ):
         for _ in range(2):  # the same job twice on the same cluster: no hang on a leaked lock
+            t0 = time.monotonic()
             with Submitter(worker="dask", client=client, cache_root=cache) as sub:
                 result = sub(Unpicklable(x=2))
+            assert time.monotonic() - t0 < 30
             assert result.errored and "cannot store the result" in result.errors[0].message
             assert not list(cache.glob("*/.lock"))
-    assert marks(marks_file) == ["Unpicklable:2", "Unpicklable:2"]
+    # (Dask may answer the second submission of the same key from its memory)
+    assert marks(marks_file) in (["Unpicklable:2"], ["Unpicklable:2", "Unpicklable:2"])
+    ran = len(marks(marks_file))
+    again = Submitter(cache_root=cache)(Unpicklable(x=2))  # runs at once: no lock was left
+    assert again.errored and len(marks(marks_file)) == ran + 1
