@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +51,7 @@ from .transport import JobEncoder, run_encoded
 if TYPE_CHECKING:
     from distributed import Client, Future
 
-    from plait import Job
+    from plait import Graph, Job
 
 __all__ = ["DaskWorker"]
 
@@ -159,6 +160,9 @@ class DaskWorker(Worker):
         self._fits: dict[Resources, str | None] = {}
         self._rejected: list[tuple[Job, Result]] = []  # jobs that can never fit
         self._to_submit: list[tuple[Job, int]] = []  # (job, attempt), sent at the next wait
+        # a new run gets keys of its own: Dask must not answer a rerun of a failed job
+        # from the memory of an earlier run on the same client
+        self._run_token = uuid.uuid4().hex
 
     @property
     def client(self) -> Client:
@@ -171,6 +175,10 @@ class DaskWorker(Worker):
         return self._cluster
 
     # -- Worker interface ---------------------------------------------------
+    def start(self, graph: Graph) -> None:
+        """A new run: its jobs get Dask keys no earlier run used."""
+        self._run_token = uuid.uuid4().hex
+
     def submit(self, job: Job) -> None:
         """Start ``job`` as one Dask task keyed after its node and state."""
         if job.resources:
@@ -238,7 +246,7 @@ class DaskWorker(Worker):
                 labels.append(job.label)
                 digests.append(digest)
                 deps.append([self._held[c] for c in held])
-                key = dask_key(job, attempt, self.key_style)
+                key = dask_key(job, attempt, self.key_style, run=self._run_token)
                 keys.append(key)
                 self._futures[key] = (job, attempt)
             futures = self._client.map(
