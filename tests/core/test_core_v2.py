@@ -266,3 +266,24 @@ def test_static_state_is_the_state_the_expanded_jobs_get(tmp_path: Path) -> None
     jobs = graph.jobs("Inner.Add", {"Square": square})
     assert [graph.static_state("Inner.Add", j.index) for j in jobs] == [j.state for j in jobs]
     assert graph.static_state("Inner.Add", (1,)) == (("x", "4"),)
+
+
+@python.define(outputs=["name", "size"])
+def Describe(x: int) -> tuple[str, int]:
+    return f"item{x}", x
+
+
+@python.define
+def Shout(s: str) -> str:
+    return s.upper()
+
+
+@workflow.define
+def UsesNameOutput(x: int) -> str:
+    d = workflow.add(Describe(x=x))
+    return workflow.add(Shout(s=d.name)).out
+
+
+def test_an_output_called_name_can_be_connected(tmp_path: Path) -> None:
+    with Submitter(cache_root=tmp_path) as sub:
+        assert sub(UsesNameOutput(x=3)).outputs.out == "ITEM3"

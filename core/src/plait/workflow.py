@@ -74,8 +74,10 @@ class NodeHandle:
         self._spec = spec
 
     @property
-    def name(self) -> str:
-        """The node's name in the workflow."""
+    def name(self) -> Any:
+        """The node's name in the workflow — or its output ``name``, if it has one."""
+        if "name" in self._spec.definition._outputs:
+            return self.__getattr__("name")
         return self._spec.name
 
     def __getattr__(self, field: str) -> LazyOut:
@@ -100,21 +102,26 @@ class _InlinedHandle:
     """What ``workflow.add`` returns for a flattened nested workflow: its output bindings."""
 
     def __init__(self, name: str, wf: WorkflowDef, outputs: Mapping[str, Any]) -> None:
-        self.name = name
+        self._name = name
         self._wf = wf
         self._outputs = dict(outputs)
+
+    @property
+    def name(self) -> Any:
+        """The nested workflow's node name — or its output ``name``, if it has one."""
+        return self._outputs["name"] if "name" in self._outputs else self._name
 
     def __getattr__(self, field: str) -> Any:
         if field.startswith("_"):
             raise AttributeError(field)
         if field not in self._outputs:
             raise GraphError(
-                f"{self.name}: no output {field!r} (outputs: {', '.join(self._outputs) or 'none'})"
+                f"{self._name}: no output {field!r} (outputs: {', '.join(self._outputs) or 'none'})"
             )
         return self._outputs[field]
 
     def __repr__(self) -> str:
-        return f"<nested workflow {self.name}: {self._wf!r}>"
+        return f"<nested workflow {self._name}: {self._wf!r}>"
 
 
 _local = threading.local()
@@ -242,7 +249,7 @@ class _Builder:
             if isinstance(value, NodeHandle):
                 raise DefinitionError(
                     f"{self.workflow}: output {out_name!r} is a node; return one of its "
-                    f"outputs, e.g. {value.name}.out"
+                    f"outputs, e.g. {value._spec.name}.out"
                 )
             if is_lazy(value):
                 if value.node not in self.nodes and value.node not in self.outer:
