@@ -415,11 +415,10 @@ class Graph:
 
     def _element_state(self, name: str, member: Job | SkippedJob) -> tuple[State, ...]:
         node = self.nodes[name]
-        pairs = list(member.state)
+        pairs = member.state
         if isinstance(member, SkippedJob):
-            pairs += [(f, "?") for ax in node.own for f in ax.fields]
-        spans = node.state.spans
-        return tuple(tuple(pairs[a:b]) for a, b in (spans[i] for i in node.state.kept))
+            pairs += tuple((f, "?") for ax in node.own for f in ax.fields)
+        return tuple(pairs[a:b] for a, b in node.state.kept_spans)
 
     def _plan(self, name: str) -> _RowPlan:
         plan = self._plans.get(name)

@@ -170,6 +170,8 @@ class NodeState:
     kept: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
     #: for each axis, the slice of a job's state pairs that belong to it (derived once)
     spans: tuple[tuple[int, int], ...] = attrs.field(init=False, eq=False, repr=False)
+    #: the spans of the kept axes (derived once)
+    kept_spans: tuple[tuple[int, int], ...] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         kept = tuple(i for i, ax in enumerate(self.axes) if ax not in self.combined)
@@ -179,6 +181,7 @@ class NodeState:
             spans.append((pos, pos + len(ax.fields)))
             pos += len(ax.fields)
         object.__setattr__(self, "spans", tuple(spans))
+        object.__setattr__(self, "kept_spans", tuple(spans[i] for i in kept))
 
     @property
     def axes(self) -> tuple[Axis, ...]:
@@ -421,6 +424,9 @@ class Joiner:
     def __init__(self, upstream: Sequence[tuple[str, tuple[int, ...]]]) -> None:
         self.upstream = list(upstream)
         self._positions = dict(self.upstream)
+        self._direct = len(self.upstream) == 1 and self.upstream[0][1] == tuple(
+            range(len(self.upstream[0][1]))
+        )
         self._avail: dict[str, list[Any]] = {u: [] for u, _ in self.upstream}
         # (upstream, indices into its positions already assigned) -> key -> elements
         self._indexes: dict[tuple[str, tuple[int, ...]], dict[tuple[int, ...], list[Any]]] = {}
@@ -428,6 +434,8 @@ class Joiner:
     def add(self, name: str, element: _Keyed) -> list[tuple[tuple[int, ...], dict[str, Any]]]:
         """Record ``element`` of upstream ``name``; return the rows it completes."""
         first = self._positions[name]
+        if self._direct:  # one upstream whose axes are the inherited ones, in order
+            return [(element.index, {name: element})]
         rows: list[tuple[dict[int, int], dict[str, Any]]] = [
             ({p: element.index[k] for k, p in enumerate(first)}, {name: element})
         ]
