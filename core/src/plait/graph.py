@@ -363,6 +363,9 @@ class Graph:
         for field, position in plan.zipped:
             values[field] = values[field][index[position]]
         sums = tuple(dict.fromkeys(s for e in elements for s in e.jobs))
+        if not plan.own:  # one job per row: no own split to expand
+            state = inherited + tuple((f, render_value(values[f])) for f, _ in plan.zipped)
+            return [self._job(name, plan, index, state, values, sums)], []
         jobs = []
         for own_index, own_values in own_product(name, plan.own, values):
             job_values = dict(values)
@@ -374,22 +377,31 @@ class Graph:
                     job_values[f] = v
                     state.append((f, render_value(v)))
             state.extend((f, render_value(job_values[f])) for f, _ in plan.zipped)
-            checksum = job_checksum(plan.identity, [job_values[f] for f in plan.fields])
-            jobs.append(
-                Job(
-                    node=name,
-                    index=index + own_index,
-                    state=tuple(state),
-                    checksum=checksum,
-                    cache_dir=os.path.join(self.cache_root, job_dir_name(plan.kind, checksum)),
-                    definition=_instance(plan.cls, job_values),
-                    upstream=sums,
-                    readonly_caches=self.readonly_caches,
-                    resources=plan.resources,
-                    environment=self.environment,
-                )
-            )
+            jobs.append(self._job(name, plan, index + own_index, tuple(state), job_values, sums))
         return jobs, []
+
+    def _job(
+        self,
+        name: str,
+        plan: _RowPlan,
+        index: tuple[int, ...],
+        state: State,
+        values: dict[str, Any],
+        sums: tuple[str, ...],
+    ) -> Job:
+        checksum = job_checksum(plan.identity, [values[f] for f in plan.fields])
+        return Job(
+            node=name,
+            index=index,
+            state=state,
+            checksum=checksum,
+            cache_dir=os.path.join(self.cache_root, job_dir_name(plan.kind, checksum)),
+            definition=_instance(plan.cls, values),
+            upstream=sums,
+            readonly_caches=self.readonly_caches,
+            resources=plan.resources,
+            environment=self.environment,
+        )
 
     def element(self, name: str, key: tuple[int, ...], members: Sequence[Member]) -> Element:
         """The output element ``key`` of ``name`` from its member jobs (in index order).
