@@ -364,8 +364,8 @@ class Graph:
             values[field] = values[field][index[position]]
         sums = tuple(dict.fromkeys(s for e in elements for s in e.jobs))
         if not plan.own:  # one job per row: no own split to expand
-            state = inherited + tuple((f, render_value(values[f])) for f, _ in plan.zipped)
-            return [self._job(name, plan, index, state, values, sums)], []
+            pairs = inherited + tuple((f, render_value(values[f])) for f, _ in plan.zipped)
+            return [self._job(name, plan, index, pairs, values, sums)], []
         jobs = []
         for own_index, own_values in own_product(name, plan.own, values):
             job_values = dict(values)
